@@ -1,0 +1,1 @@
+"""lablog layer (see ARCHITECTURE.md)."""

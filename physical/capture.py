@@ -1,0 +1,201 @@
+"""capture(scene, device, intensity, generator) → raw: what the device would have recorded.
+
+    scene ─► optics (PSF) ─► exposure ─► CFA ─► sensor noise ─► ADC ─► raw (stored DN) + metadata
+
+The continuous numbers of the device travel as tensors (:class:`CaptureParams`), so that
+:class:`Capture` can make any of them learnable (an ``nn.Parameter`` instead of a buffer) while sharing
+every line of math with :func:`capture`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from physical import draws
+from physical.adc import adc
+from physical.cfa import mosaic
+from physical.checks import check_finite, check_image, check_range
+from physical.devices import Device
+from physical.exposure import expected_electrons, intensity_tensor
+from physical.noise import fixed_pattern, sensor_noise
+from physical.optics import apply_psf, device_psf
+from physical.raw import Raw, RawMeta
+
+__all__ = ["CaptureParams", "capture_params", "capture", "capture_with", "Capture", "raw_meta"]
+
+
+class CaptureParams(NamedTuple):
+    """The device's continuous numbers as tensors (0-d unless noted); gradients may flow to any."""
+
+    psf: torch.Tensor | None  # (3, k, k)
+    quantum_efficiency: torch.Tensor  # (3,)
+    photons_at_unit_radiance: torch.Tensor
+    full_well_e: torch.Tensor
+    read_noise_e: torch.Tensor
+    dark_e: torch.Tensor  # dark current × exposure time
+    prnu: torch.Tensor
+    dsnu_e: torch.Tensor
+    row_noise_e: torch.Tensor
+    gain_dn_per_e: torch.Tensor  # ADC DN per electron
+    black_level_dn: torch.Tensor  # ADC DN
+
+
+def capture_params(device: Device, *, dtype=torch.float32, torch_device=None) -> CaptureParams:
+    s, a = device.sensor, device.adc
+
+    def t(v):
+        return torch.as_tensor(v, dtype=dtype, device=torch_device)
+
+    psf = device_psf(device.optics, s.pixel_pitch_um)
+    return CaptureParams(
+        psf=None if psf is None else psf.to(dtype=dtype, device=torch_device),
+        quantum_efficiency=t(s.quantum_efficiency),
+        photons_at_unit_radiance=t(s.photons_at_unit_radiance),
+        full_well_e=t(s.full_well_e),
+        read_noise_e=t(s.read_noise_e),
+        dark_e=t(s.dark_current_e_per_s * s.exposure_s),
+        prnu=t(s.prnu),
+        dsnu_e=t(s.dsnu_e),
+        row_noise_e=t(s.row_noise_e),
+        gain_dn_per_e=t(a.gain_dn_per_e),
+        black_level_dn=t(a.black_level_dn),
+    )
+
+
+def raw_meta(device: Device, intensities: tuple[float, ...] = (), *, black_level_dn: float | None = None) -> RawMeta:
+    """Metadata of raw frames of ``device`` (levels in stored DN)."""
+    shift = device.left_shift
+    black = device.adc.black_level_dn if black_level_dn is None else black_level_dn
+    return RawMeta(
+        device=device.name,
+        cfa_pattern=device.cfa.pattern,
+        bits=device.adc.bits,
+        stored_bits=device.adc.stored_bits,
+        black_level_dn=float(black) * 2**shift,
+        white_level_dn=float(device.adc_max_dn * 2**shift),
+        gain_dn_per_e=float(device.stored_gain_dn_per_e),
+        intensities=tuple(float(i) for i in intensities),
+    )
+
+
+def _check_scene(scene: torch.Tensor) -> None:
+    check_image(scene, "scene", 3, even=True)
+    check_finite(scene, "scene")
+    check_range(scene, "scene", 0.0)
+
+
+def capture_with(
+    scene: torch.Tensor,
+    device: Device,
+    params: CaptureParams,
+    intensity: float | torch.Tensor = 1.0,
+    generator: draws.Generators = None,
+    *,
+    differentiable: bool = False,
+) -> torch.Tensor:
+    """Stored DN ``(B, 1, H, W)`` float32 of ``scene`` ``(B, 3, H, W)`` (relative radiance ≥ 0, even H, W).
+
+    ``device`` supplies the discrete choices (CFA, bit depth, noise switches, fixed-pattern seed),
+    ``params`` the continuous numbers.
+    """
+    _check_scene(scene)
+    b, _, h, w = scene.shape
+    draws.check_generators(generator, b)
+    ratio = intensity_tensor(intensity, b, scene)
+    # optics: per-channel PSF on the radiance field
+    blurred = apply_psf(scene, params.psf)
+    # exposure: radiance × intensity × photons at unit radiance × QE → mean photo-electrons
+    photo_e = expected_electrons(blurred, ratio, params.photons_at_unit_radiance, params.quantum_efficiency)
+    # CFA: each pixel keeps the electrons of its colour (on-chip filter, or discarding for filter sequences)
+    photo_e = mosaic(photo_e, device.cfa.pattern)
+    # sensor noise in electrons, with the device instance's fixed pattern
+    e = sensor_noise(
+        photo_e,
+        read_noise_e=params.read_noise_e,
+        dark_e=params.dark_e,
+        prnu=params.prnu,
+        dsnu_e=params.dsnu_e,
+        row_noise_e=params.row_noise_e,
+        pattern=fixed_pattern(device.sensor.fixed_pattern_seed, h, w, scene.device),
+        switches=device.noise,
+        generator=generator,
+        row_groups=device.cfa.pattern if device.cfa.mode == "filter-sequence" else None,
+        differentiable=differentiable,
+    )
+    # ADC: full-well clip, gain, black level, rounding, ADC range, left shift into the container
+    return adc(
+        e,
+        full_well_e=params.full_well_e,
+        gain_dn_per_e=params.gain_dn_per_e,
+        black_level_dn=params.black_level_dn,
+        bits=device.adc.bits,
+        left_shift=device.left_shift,
+        differentiable=differentiable,
+    )
+
+
+def capture(
+    scene: torch.Tensor,
+    device: Device,
+    intensity: float | torch.Tensor = 1.0,
+    generator: draws.Generators = None,
+    *,
+    differentiable: bool = False,
+) -> Raw:
+    """Raw frames of ``scene`` as ``device`` records them at ``intensity`` (ratio in (0, 1]).
+
+    Args:
+        scene: ``(B, 3, H, W)`` float32 linear relative radiance (R, G, B), ≥ 0, even H and W.
+        device: a :class:`~physical.devices.Device`.
+        intensity: one ratio or ``(B,)`` ratios.
+        generator: one ``torch.Generator`` or one per sample (see :mod:`physical.draws`).
+        differentiable: straight-through rounding and reparameterised shot noise, so gradients reach the
+            scene and the device's continuous parameters.
+    Returns:
+        :class:`~physical.raw.Raw` with ``data`` ``(B, 1, H, W)`` float32 in stored DN.
+
+    >>> from physical.devices import get_device
+    >>> raw = capture(torch.full((1, 3, 4, 4), 0.5), get_device("drone-l1d-20c"), 1.0, torch.Generator().manual_seed(0))
+    >>> raw.data.shape, raw.meta.cfa_pattern, int(raw.data.max()) % 16
+    (torch.Size([1, 1, 4, 4]), 'RGGB', 0)
+    """
+    params = capture_params(device, dtype=scene.dtype, torch_device=scene.device)
+    data = capture_with(scene, device, params, intensity, generator, differentiable=differentiable)
+    b = scene.shape[0]
+    ratios = intensity_tensor(intensity, b, scene).flatten().tolist()
+    return Raw(data, raw_meta(device, tuple(ratios)))
+
+
+class Capture(nn.Module):
+    """A device as a module; ``learnable`` names the :class:`CaptureParams` fields to train.
+
+    The others are buffers. ``forward`` runs :func:`capture_with` (the same math as :func:`capture`) with
+    ``differentiable=True``.
+    """
+
+    def __init__(self, device: Device, learnable: tuple[str, ...] = ()):
+        super().__init__()
+        unknown = set(learnable) - set(CaptureParams._fields)
+        if unknown:
+            from physical.checks import InputError
+
+            raise InputError(
+                f"unknown capture parameter(s) {sorted(unknown)}; expected some of: {', '.join(CaptureParams._fields)}"
+            )
+        self.device_config = device
+        for name, value in capture_params(device)._asdict().items():
+            if value is None:
+                self.register_buffer(name, None)
+            elif name in learnable:
+                setattr(self, name, nn.Parameter(value.clone()))
+            else:
+                self.register_buffer(name, value.clone())
+
+    def params(self) -> CaptureParams:
+        return CaptureParams(**{name: getattr(self, name) for name in CaptureParams._fields})
+
+    def forward(self, scene: torch.Tensor, intensity: float | torch.Tensor = 1.0, generator: draws.Generators = None) -> torch.Tensor:
+        return capture_with(scene, self.device_config, self.params(), intensity, generator, differentiable=True)

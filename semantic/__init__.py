@@ -1,0 +1,1 @@
+"""semantic layer (see ARCHITECTURE.md)."""
