@@ -24,6 +24,8 @@ from engine.errors import UserError
 COMMANDS = [
     "engine.commands.devices",
     "engine.commands.capture",
+    "engine.commands.reexpose",
+    "engine.commands.calibrate",
 ]
 
 EXIT_USER_ERROR = 2
