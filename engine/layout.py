@@ -1,6 +1,10 @@
 """The published datasets' layout on disk, shared by real and synthetic data.
 
     images/raw_scaleNNN/<name>.tiff     raw frames at intensity ratio NNN / 100 (001, 005, ..., 100)
+    labels/<any>.dat                    classification labels, one ``<name> <CODE>`` per line (name without .tiff)
+    masks/<name>.png                    segmentation masks (non-zero = object), same size as the raw frame
+
+The published Raw-Drone copy names its folders ``images_full/`` and ``masks_full/`` instead.
 """
 
 from __future__ import annotations
@@ -9,10 +13,16 @@ import re
 
 from engine.errors import UserError
 
-__all__ = ["PUBLISHED_INTENSITIES", "intensity_folder", "parse_intensity_folder", "parse_intensities", "IMAGES_DIR"]
+__all__ = ["PUBLISHED_INTENSITIES", "intensity_folder", "parse_intensity_folder", "parse_intensities", "IMAGES_DIR",
+           "LABELS_DIR", "LABEL_SUFFIX", "MASKS_DIR", "DRONE_IMAGES_DIR", "DRONE_MASKS_DIR"]
 
 PUBLISHED_INTENSITIES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
 IMAGES_DIR = "images"
+LABELS_DIR = "labels"
+LABEL_SUFFIX = ".dat"
+MASKS_DIR = "masks"
+DRONE_IMAGES_DIR = "images_full"  # the published Raw-Drone copy's names for images/ and masks/
+DRONE_MASKS_DIR = "masks_full"
 _FOLDER = re.compile(r"^raw_scale(\d{3})$")
 
 
