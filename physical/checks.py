@@ -45,14 +45,14 @@ def check_even(x: torch.Tensor, name: str) -> None:
 
 
 def check_finite(x: torch.Tensor, name: str) -> None:
-    if not bool(torch.isfinite(x).all()):
+    if not bool(torch.isfinite(x.detach()).all()):
         raise InputError(f"expected {name} without NaN or infinite values")
 
 
 def check_range(x: torch.Tensor, name: str, low: float, high: float | None = None) -> None:
     """Check ``low <= x`` (and ``x <= high`` when given), after a finiteness check."""
     check_finite(x, name)
-    lo, hi = float(x.min()), float(x.max())
+    lo, hi = float(x.detach().min()), float(x.detach().max())
     if lo < low or (high is not None and hi > high):
         bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
         raise InputError(f"expected {name} values in {bounds}, got values in [{lo:.6g}, {hi:.6g}]")
