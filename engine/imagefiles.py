@@ -38,9 +38,12 @@ def _read_tiff(path: Path) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"no such file: {path}")
     try:
-        return tifffile.imread(path)
+        a = tifffile.imread(path)
     except Exception as exc:  # tifffile raises several types for corrupt files
         raise UserError(f"cannot read TIFF {path}: {exc}") from None
+    if a.size == 0:
+        raise UserError(f"cannot read TIFF {path}: no image data")
+    return a
 
 
 def read_scene(path: str | os.PathLike) -> torch.Tensor:

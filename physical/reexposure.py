@@ -73,7 +73,7 @@ def reexpose(
             f"raw of {raw.meta.bits} bits in {raw.meta.stored_bits} does not match device {device.name!r} "
             f"({device.adc.bits} in {device.adc.stored_bits})"
         )
-    check_range(raw.data, "raw stored DN", 0.0, float(device.stored_max_dn))
+    check_range(raw.data, "raw stored DN", 0.0, float(device.adc_max_dn * 2**shift))
     draws.check_generators(generator, raw.data.shape[0])
     black = raw.meta.black_level_dn / 2**shift if black_level_dn is None else black_level_dn
     k = device.adc.gain_dn_per_e

@@ -67,6 +67,8 @@ def _photons_for(manifest: dict | None, rel: str, pattern: str | None) -> list[f
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cfa is not None and args.cfa.lower() != "none" and args.cfa not in PATTERNS:
+        raise UserError(f"unknown CFA pattern {args.cfa!r}; expected one of: {', '.join(PATTERNS)}, none")
     flat_files = list_tiffs(args.flats)
     dark_files = list_tiffs(args.darks)
     if len(flat_files) % 2:

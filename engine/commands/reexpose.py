@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     frames = {}
     for f in files:
         data = read_raw(f)
-        if float(data.max()) > device.stored_max_dn:
+        white = device.adc_max_dn * 2**device.left_shift
+        if float(data.max()) > white:
             raise UserError(
-                f"raw {f} has values up to {int(data.max())}, above the {device.stored_max_dn} a "
-                f"{device.adc.bits}-bit {device.name} frame can hold"
+                f"raw {f} has values up to {int(data.max())}, above the {white} a {device.adc.bits}-bit "
+                f"{device.name} frame stored in {device.adc.stored_bits} bits can hold"
             )
         if data.shape[-1] % 2 or data.shape[-2] % 2:
             raise UserError(f"raw {f} is {data.shape[-2]}x{data.shape[-1]}; a Bayer frame needs even height and width")
