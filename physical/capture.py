@@ -1,6 +1,6 @@
 """capture(scene, device, intensity, generator) → raw: what the device would have recorded.
 
-    scene ─► optics (PSF) ─► exposure ─► CFA ─► sensor noise ─► ADC ─► raw (stored DN) + metadata
+    scene ─► optics (PSF) ─► CFA (× QE) ─► exposure ─► sensor noise ─► ADC ─► raw (stored DN) + metadata
 
 The continuous numbers of the device travel as tensors (:class:`CaptureParams`), so that
 :class:`Capture` can make any of them learnable (an ``nn.Parameter`` instead of a buffer) while sharing
@@ -24,7 +24,7 @@ from physical.noise import fixed_pattern, sensor_noise
 from physical.optics import apply_psf, device_psf
 from physical.raw import Raw, RawMeta
 
-__all__ = ["CaptureParams", "capture_params", "capture", "capture_with", "Capture", "raw_meta"]
+__all__ = ["CaptureParams", "capture_params", "capture", "capture_series", "capture_with", "Capture", "raw_meta"]
 
 
 class CaptureParams(NamedTuple):
@@ -87,30 +87,29 @@ def _check_scene(scene: torch.Tensor) -> None:
     check_range(scene, "scene", 0.0)
 
 
-def capture_with(
-    scene: torch.Tensor,
-    device: Device,
-    params: CaptureParams,
-    intensity: float | torch.Tensor = 1.0,
-    generator: draws.Generators = None,
-    *,
-    differentiable: bool = False,
-) -> torch.Tensor:
-    """Stored DN ``(B, 1, H, W)`` float32 of ``scene`` ``(B, 3, H, W)`` (relative radiance ≥ 0, even H, W).
-
-    ``device`` supplies the discrete choices (CFA, bit depth, noise switches, fixed-pattern seed),
-    ``params`` the continuous numbers.
-    """
+def _focal_plane(scene: torch.Tensor, device: Device, params: CaptureParams) -> torch.Tensor:
+    """Scene → what each pixel responds to, ``(B, 1, H, W)``: radiance through its filter × QE."""
     _check_scene(scene)
-    b, _, h, w = scene.shape
-    draws.check_generators(generator, b)
-    ratio = intensity_tensor(intensity, b, scene)
     # optics: per-channel PSF on the radiance field
     blurred = apply_psf(scene, params.psf)
-    # exposure: radiance × intensity × photons at unit radiance × QE → mean photo-electrons
-    photo_e = expected_electrons(blurred, ratio, params.photons_at_unit_radiance, params.quantum_efficiency)
-    # CFA: each pixel keeps the electrons of its colour (on-chip filter, or discarding for filter sequences)
-    photo_e = mosaic(photo_e, device.cfa.pattern)
+    # CFA: each pixel sees its colour (on-chip filter, or the discarding of three filter exposures),
+    # with that channel's quantum efficiency
+    return mosaic(blurred * params.quantum_efficiency.reshape(1, 3, 1, 1), device.cfa.pattern)
+
+
+def _record(
+    response: torch.Tensor,
+    device: Device,
+    params: CaptureParams,
+    intensity: float | torch.Tensor,
+    generator: draws.Generators,
+    differentiable: bool,
+) -> torch.Tensor:
+    b, _, h, w = response.shape
+    draws.check_generators(generator, b)
+    ratio = intensity_tensor(intensity, b, response)
+    # exposure: response × intensity × photons at unit radiance → mean photo-electrons
+    photo_e = expected_electrons(response, ratio, params.photons_at_unit_radiance)
     # sensor noise in electrons, with the device instance's fixed pattern
     e = sensor_noise(
         photo_e,
@@ -119,7 +118,7 @@ def capture_with(
         prnu=params.prnu,
         dsnu_e=params.dsnu_e,
         row_noise_e=params.row_noise_e,
-        pattern=fixed_pattern(device.sensor.fixed_pattern_seed, h, w, scene.device),
+        pattern=fixed_pattern(device.sensor.fixed_pattern_seed, h, w, response.device),
         switches=device.noise,
         generator=generator,
         row_groups=device.cfa.pattern if device.cfa.mode == "filter-sequence" else None,
@@ -135,6 +134,24 @@ def capture_with(
         left_shift=device.left_shift,
         differentiable=differentiable,
     )
+
+
+def capture_with(
+    scene: torch.Tensor,
+    device: Device,
+    params: CaptureParams,
+    intensity: float | torch.Tensor = 1.0,
+    generator: draws.Generators = None,
+    *,
+    differentiable: bool = False,
+) -> torch.Tensor:
+    """Stored DN ``(B, 1, H, W)`` float32 of ``scene`` ``(B, 3, H, W)`` (relative radiance ≥ 0, even H, W).
+
+    ``device`` supplies the discrete choices (CFA, bit depth, noise switches, fixed-pattern seed),
+    ``params`` the continuous numbers.
+    """
+    # optics and CFA, then exposure, sensor noise, ADC
+    return _record(_focal_plane(scene, device, params), device, params, intensity, generator, differentiable)
 
 
 def capture(
@@ -165,8 +182,28 @@ def capture(
     params = capture_params(device, dtype=scene.dtype, torch_device=scene.device)
     data = capture_with(scene, device, params, intensity, generator, differentiable=differentiable)
     b = scene.shape[0]
-    ratios = intensity_tensor(intensity, b, scene).flatten().tolist()
-    return Raw(data, raw_meta(device, tuple(ratios)))
+    if isinstance(intensity, torch.Tensor) and intensity.ndim:
+        ratios = tuple(intensity.detach().double().flatten().tolist())
+    else:
+        ratios = (float(intensity),) * b
+    return Raw(data, raw_meta(device, ratios))
+
+
+def capture_series(
+    scene: torch.Tensor,
+    device: Device,
+    intensities: tuple[float, ...] | list[float],
+    generator: draws.Generators = None,
+) -> Raw:
+    """Each scene at each intensity: ``data`` ``(B·I, 1, H, W)``, scene-major (scene 0 at every intensity,
+    then scene 1, ...). The optics run once per scene. ``generator``: one, or one per output frame.
+    """
+    params = capture_params(device, dtype=scene.dtype, torch_device=scene.device)
+    response = _focal_plane(scene, device, params)
+    n = len(intensities)
+    ratios = torch.tensor(list(intensities), dtype=scene.dtype, device=scene.device).repeat(scene.shape[0])
+    data = _record(response.repeat_interleave(n, dim=0), device, params, ratios, generator, False)
+    return Raw(data, raw_meta(device, tuple(float(r) for r in intensities) * scene.shape[0]))
 
 
 class Capture(nn.Module):

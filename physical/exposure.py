@@ -1,6 +1,7 @@
 """Exposure: scene radiance → expected photo-electrons per pixel.
 
-    electrons = scene × intensity ratio × photons per pixel at unit radiance × QE (per channel)
+    electrons = radiance through the pixel's filter × QE of that channel × intensity ratio × photons per pixel
+                at unit radiance
 """
 
 from __future__ import annotations
@@ -25,17 +26,16 @@ def intensity_tensor(intensity: float | torch.Tensor, batch: int, like: torch.Te
 
 
 def expected_electrons(
-    scene: torch.Tensor,
+    pixel_response: torch.Tensor,
     intensity: torch.Tensor,
     photons_at_unit_radiance: float | torch.Tensor,
-    quantum_efficiency: torch.Tensor,
 ) -> torch.Tensor:
-    """Mean photo-electrons ``(B, 3, H, W)``.
+    """Mean photo-electrons ``(B, 1, H, W)``.
 
     Args:
-        scene: ``(B, 3, H, W)`` relative radiance (1 = unobstructed illumination / white reflector).
+        pixel_response: ``(B, 1, H, W)`` relative radiance each pixel sees through its colour filter, times
+            that channel's quantum efficiency (electrons per photon) — see :func:`physical.capture`.
         intensity: ``(B, 1, 1, 1)`` intensity ratio.
         photons_at_unit_radiance: mean photons per pixel at radiance 1 and intensity 1.
-        quantum_efficiency: ``(3,)`` electrons per photon for R, G, B.
     """
-    return scene * intensity * photons_at_unit_radiance * quantum_efficiency.reshape(1, 3, 1, 1)
+    return pixel_response * intensity * photons_at_unit_radiance

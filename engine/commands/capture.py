@@ -6,8 +6,6 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-import torch
-
 from engine.cli import add_common
 from engine.device_files import resolve_device
 from engine.errors import UserError
@@ -17,7 +15,7 @@ from engine.manifest import write_manifest
 from engine.output import staged_output
 from engine.progress import progress
 from engine.seeding import generator_for
-from physical.capture import capture
+from physical.capture import capture_series
 from physical.devices import device_to_dict
 
 
@@ -55,14 +53,12 @@ def run(args: argparse.Namespace) -> int:
         if s.shape[-1] % 2 or s.shape[-2] % 2:
             raise UserError(f"scene {f} is {s.shape[-2]}x{s.shape[-1]}; a Bayer device needs even height and width")
         scenes[f] = s
-    ratios = torch.tensor(intensities)
     records = []
     with staged_output(args.out) as stage:
         for f in progress(files, desc="capture", quiet=args.quiet, unit="scene"):
             key = _scene_key(f, args.scenes)
-            scene = scenes[f][None].expand(len(intensities), -1, -1, -1)
             gens = [generator_for(args.seed, key.as_posix(), r) for r in intensities]
-            raw = capture(scene, device, ratios, gens)
+            raw = capture_series(scenes[f][None], device, intensities, gens)
             mean_radiance = scenes[f].mean(dim=(1, 2)).tolist()
             for i, r in enumerate(intensities):
                 rel = Path(IMAGES_DIR) / intensity_folder(r) / key

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from physical.capture import Capture, capture
+from physical.capture import Capture, capture, capture_series
 from physical.checks import InputError
 from physical.devices import DEVICES, get_device
 
@@ -99,3 +99,15 @@ def test_bad_input(scene, intensity, match):
 def test_unknown_device_lists_presets():
     with pytest.raises(InputError, match="drone-l1d-20c, microscope-pco-edge-5.5"):
         get_device("iphone")
+
+
+def test_series_equals_one_capture_per_intensity(gen):
+    d = get_device("drone-l1d-20c")
+    scene = torch.rand(2, 3, 16, 16, generator=gen)
+    ratios = (0.1, 1.0)
+    gens = lambda: [torch.Generator().manual_seed(s) for s in range(4)]  # noqa: E731
+    series = capture_series(scene, d, ratios, gens())
+    expanded = scene.repeat_interleave(2, dim=0)
+    one_by_one = capture(expanded, d, torch.tensor([0.1, 1.0, 0.1, 1.0]), gens())
+    assert torch.equal(series.data, one_by_one.data)
+    assert series.meta.intensities == (0.1, 1.0, 0.1, 1.0)

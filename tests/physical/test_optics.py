@@ -43,9 +43,10 @@ def test_gaussian_psf_width():
     assert var_x == pytest.approx(1.5**2 + 1 / 12, rel=0.01)  # + pixel integration
 
 
-def test_apply_psf_matches_scipy_and_keeps_energy(gen):
+@pytest.mark.parametrize("sigma", [0.7, 3.0])  # 5x5: direct convolution; 19x19: through the FFT
+def test_apply_psf_matches_scipy_and_keeps_energy(gen, sigma):
     scene = torch.rand(1, 3, 20, 24, generator=gen)
-    kernels = torch.stack([gaussian_psf(s) for s in (0.7, 0.7, 0.7)])
+    kernels = torch.stack([gaussian_psf(s) for s in (sigma, sigma, sigma)])
     kernels[1] = torch.rand(kernels.shape[1:], generator=gen)  # asymmetric: catches a missing flip
     kernels[1] /= kernels[1].sum()
     out = apply_psf(scene, kernels)
@@ -56,7 +57,8 @@ def test_apply_psf_matches_scipy_and_keeps_energy(gen):
     assert torch.allclose(apply_psf(flat, kernels), flat, atol=1e-6)
 
 
-def test_apply_psf_gradcheck():
+@pytest.mark.parametrize("k", [3, 9])
+def test_apply_psf_gradcheck(k):
     scene = torch.rand(1, 3, 6, 6, dtype=torch.float64, requires_grad=True)
-    kernels = torch.rand(3, 3, 3, dtype=torch.float64, requires_grad=True)
+    kernels = torch.rand(3, k, k, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(apply_psf, (scene, kernels))
