@@ -26,6 +26,7 @@ COMMANDS = [
     "engine.commands.capture",
     "engine.commands.reexpose",
     "engine.commands.calibrate",
+    "engine.commands.data",
 ]
 
 EXIT_USER_ERROR = 2
