@@ -49,3 +49,13 @@ def test_bad_input():
         mosaic(torch.zeros(1, 3, 5, 4), "RGGB")
     with pytest.raises(InputError, match=r"\(B, 3, H, W\)"):
         mosaic(torch.zeros(3, 4, 4), "RGGB")
+
+
+def test_raw_crop_moves_the_pattern(gen):
+    from physical.capture import capture
+    from physical.devices import get_device
+
+    raw = capture(torch.rand(1, 3, 8, 8, generator=gen), get_device("drone-l1d-20c"), 1.0, gen)
+    assert raw.crop(0, 1, 4, 4).meta.cfa_pattern == "GRBG"
+    assert raw.crop(1, 1, 4, 4).meta.cfa_pattern == "BGGR"
+    assert torch.equal(raw.crop(1, 1, 4, 4).data, raw.data[..., 1:5, 1:5])
