@@ -46,20 +46,17 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     intensities = parse_intensities(args.intensities)
     files = list_tiffs(args.scenes)
-    # Validate every input before writing anything.
-    scenes = {}
-    for f in files:
-        s = read_scene(f)
-        if s.shape[-1] % 2 or s.shape[-2] % 2:
-            raise UserError(f"scene {f} is {s.shape[-2]}x{s.shape[-1]}; a Bayer device needs even height and width")
-        scenes[f] = s
     records = []
+    # Everything is written into a staging folder: any bad scene, even the last, leaves nothing behind.
     with staged_output(args.out) as stage:
         for f in progress(files, desc="capture", quiet=args.quiet, unit="scene"):
+            scene = read_scene(f)
+            if scene.shape[-1] % 2 or scene.shape[-2] % 2:
+                raise UserError(f"scene {f} is {scene.shape[-2]}x{scene.shape[-1]}; a Bayer device needs even height and width")
             key = _scene_key(f, args.scenes)
             gens = [generator_for(args.seed, key.as_posix(), r) for r in intensities]
-            raw = capture_series(scenes[f][None], device, intensities, gens)
-            mean_radiance = scenes[f].mean(dim=(1, 2)).tolist()
+            raw = capture_series(scene[None], device, intensities, gens)
+            mean_radiance = scene.mean(dim=(1, 2)).tolist()
             for i, r in enumerate(intensities):
                 rel = Path(IMAGES_DIR) / intensity_folder(r) / key
                 write_raw(stage / rel, raw.data[i])

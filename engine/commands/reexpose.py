@@ -7,6 +7,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import torch
+
 from engine.cli import add_common
 from engine.device_files import resolve_device
 from engine.errors import UserError
@@ -44,29 +46,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _read_measured(path: Path, device) -> torch.Tensor:
+    data = read_raw(path)
+    white = device.adc_max_dn * 2**device.left_shift
+    if float(data.max()) > white:
+        raise UserError(
+            f"raw {path} has values up to {int(data.max())}, above the {white} a {device.adc.bits}-bit "
+            f"{device.name} frame stored in {device.adc.stored_bits} bits can hold"
+        )
+    if data.shape[-1] % 2 or data.shape[-2] % 2:
+        raise UserError(f"raw {path} is {data.shape[-2]}x{data.shape[-1]}; a Bayer frame needs even height and width")
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     ratios = parse_intensities(args.ratios)
     root, files = measured_frames(args.raw)
     stored_black = manifest_black_level_dn(root)
     meta = raw_meta(device, black_level_dn=None if stored_black is None else stored_black / 2**device.left_shift)
-    frames = {}
-    for f in files:
-        data = read_raw(f)
-        white = device.adc_max_dn * 2**device.left_shift
-        if float(data.max()) > white:
-            raise UserError(
-                f"raw {f} has values up to {int(data.max())}, above the {white} a {device.adc.bits}-bit "
-                f"{device.name} frame stored in {device.adc.stored_bits} bits can hold"
-            )
-        if data.shape[-1] % 2 or data.shape[-2] % 2:
-            raise UserError(f"raw {f} is {data.shape[-2]}x{data.shape[-1]}; a Bayer frame needs even height and width")
-        frames[f] = data
     records, saturated_files, saturated_pixels = [], 0, 0
     with staged_output(args.out) as stage:
         for f in progress(files, desc="reexpose", quiet=args.quiet, unit="frame"):
             key = f.relative_to(root).with_suffix(".tiff")
-            raw = Raw(frames[f][None], dataclasses.replace(meta, intensities=(1.0,)))
+            raw = Raw(_read_measured(f, device)[None], dataclasses.replace(meta, intensities=(1.0,)))
             n_sat = None
             for r in ratios:
                 result = reexpose(raw, device, r, generator_for(args.seed, key.as_posix(), r))
