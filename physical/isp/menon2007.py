@@ -24,7 +24,7 @@ __all__ = ["demosaic_menon2007"]
 
 _H_GREEN = torch.tensor([-0.25, 0.5, 0.5, 0.5, -0.25])  # h_0 + h_1 of the paper, one filter
 _K_PAIR = torch.tensor([0.5, 0.0, 0.5])
-_K_MEAN3 = torch.ones(3) / 3
+_K_MEAN3 = torch.ones(3, dtype=torch.float64) / 3  # float64, so a float64 image gets an exact 1/3
 # Direction classifier of the paper; scipy.ndimage.convolve flips its kernel, we correlate with the flip.
 _K_CLASSIFY = torch.tensor(
     [
