@@ -10,7 +10,10 @@ A mask belongs to the frame with the same name, or else to the one frame whose n
 
 - :class:`DroneSegmentation`: tiles containing cars; target = the mask tile ``(1, T, T)`` float32 in {0, 1};
 - :class:`DroneClassification`: ``classes = ("car", "no car")`` (indices 0 and 1, the seed's), tiles with
-  0 < car fraction ≤ ``threshold`` dropped, balanced per frame with a fixed ``seed`` (:mod:`engine.data.tiling`).
+  0 < car fraction ≤ ``threshold`` dropped, balanced with a fixed ``seed`` (:mod:`engine.data.tiling`):
+  ``balance="frame"`` per frame as the seed did, ``"dataset"`` over the pooled tiles; the default ``"auto"``
+  is per frame for the published layout (``images_full/``) and over the dataset for ``images/`` + ``masks/``
+  (synthetic sets of single 256² tiles, where per-frame balancing would drop every tile).
 
 Items are dicts: ``raw (1, T, T)`` float32 in [0, 1] (stored DN / 65535, Bayer mosaic as stored), ``target``,
 ``black_level (4,)``, ``white_balance (3,)``, ``colour_matrix (3, 3)``, ``intensity`` (float32 scalar) and
@@ -32,7 +35,7 @@ from engine.data.catalog import find_layout, get_dataset_spec
 from engine.data.masks import MASK_SUFFIXES, read_mask
 from engine.data.raw_scan import STORED_FULL_SCALE, check_raw_tiff, intensity_dirs, raw_files, select_intensities
 from engine.data.tile_cache import FrameTiles, TileCache, tile_name
-from engine.data.tiling import CAR_THRESHOLD, CLASSIFICATION_SEED, classification_tiles, segmentation_tiles
+from engine.data.tiling import CAR_THRESHOLD, CLASSIFICATION_SEED, balance, classification_tiles, classify_tiles, segmentation_tiles
 from engine.errors import UserError
 from engine.imagefiles import read_raw
 from engine.layout import intensity_folder
@@ -107,6 +110,7 @@ class _DroneTiles(Dataset):
         self.folder = Path(folder)
         self.tile = int(tile)
         frames = scan_drone(self.folder, tuple(intensities))
+        self.layout = (frames.images_dir, frames.masks_dir)
         self.intensities = tuple(frames.intensities)
         cam = dataset_camera(self.folder, get_dataset_spec("drone").device)
         self.device, self.camera, self.cfa_pattern = cam.device, cam.camera, cam.cfa_pattern
@@ -118,6 +122,9 @@ class _DroneTiles(Dataset):
             for stem, path in files.items():
                 check_raw_tiff(path, (shapes[stem].height, shapes[stem].width))
         chosen = self._choose(shapes)  # [(stem, tile index, target)]
+        if not chosen:
+            raise UserError(f"no {type(self).__name__} tiles of {self.tile}x{self.tile} in {self.folder} "
+                            "(frames smaller than a tile, no cars, or nothing left to balance)")
         wanted: dict[str, list[int]] = {}
         for stem, i, _ in chosen:
             wanted.setdefault(stem, []).append(i)
@@ -168,19 +175,33 @@ class DroneClassification(_DroneTiles):
 
     def __init__(self, folder: str | Path, intensities: float | tuple[float, ...] = (1.0,), *,
                  tile: int = TILE_SIZE, threshold: float = CAR_THRESHOLD, seed: int = CLASSIFICATION_SEED,
-                 quiet: bool = True):
+                 balance: str = "auto", quiet: bool = True):
         if not 0 <= threshold < 1:
             raise UserError(f"expected a car-fraction threshold in [0, 1), got {threshold}")
-        self.threshold, self.seed = float(threshold), int(seed)
+        if balance not in ("auto", "frame", "dataset"):
+            raise UserError(f"unknown balancing {balance!r}; expected one of: auto, dataset, frame")
+        self.threshold, self.seed, self.balance = float(threshold), int(seed), balance
         super().__init__(folder, intensities, tile=tile, quiet=quiet)
         self.targets = [t for *_, t in self.items]
 
     def _choose(self, shapes: dict[str, FrameTiles]) -> list[tuple[str, int, int]]:
-        out = []
+        mode = self.balance
+        if mode == "auto":
+            mode = "frame" if self.layout == get_dataset_spec("drone").layouts[0] else "dataset"
+        self.balance_used = mode
+        if mode == "frame":
+            out = []
+            for stem, f in shapes.items():
+                car, no_car = classification_tiles(f.counts, self.tile, self.threshold, self.seed)
+                out += [(stem, i, 0) for i in car] + [(stem, i, 1) for i in no_car]
+            return out
+        cars, empties = [], []
         for stem, f in shapes.items():
-            car, no_car = classification_tiles(f.counts, self.tile, self.threshold, self.seed)
-            out += [(stem, i, 0) for i in car] + [(stem, i, 1) for i in no_car]
-        return out
+            car, no_car = classify_tiles(f.counts, self.tile, self.threshold)
+            cars += [(stem, i) for i in car]
+            empties += [(stem, i) for i in no_car]
+        cars, empties = balance(cars, empties, self.seed)
+        return sorted([(s, i, 0) for s, i in cars] + [(s, i, 1) for s, i in empties])
 
     def __getitem__(self, idx: int) -> dict:
         return self._item(idx, torch.tensor(self.items[idx][3], dtype=torch.int64))

@@ -17,7 +17,7 @@ from engine.data.file_index import load_index
 from engine.data.readers_drone import TILE_SIZE, scan_drone
 from engine.data.readers_microscopy import MicroscopyDataset
 from engine.data.tile_cache import TileCache
-from engine.data.tiling import classification_tiles, segmentation_tiles
+from engine.data.tiling import balance, classification_tiles, classify_tiles, segmentation_tiles
 from engine.errors import UserError
 from engine.layout import intensity_folder
 
@@ -64,12 +64,24 @@ def describe(folder: str | Path, dataset: str | None = None, *, tile: int = TILE
         if built is None:
             out["tiles"] = None
         else:
+            per_frame = (frames.images_dir, frames.masks_dir) == DATASETS.get("drone").layouts[0]
             seg = car = no_car = 0
-            for e in built["frames"].values():
-                seg += len(segmentation_tiles(e["counts"]))
-                c, n = classification_tiles(e["counts"], tile)
-                car, no_car = car + len(c), no_car + len(n)
-            out["tiles"] = {"size": tile, "segmentation": seg, "classification": {"car": car, "no car": no_car}}
+            pooled: tuple[list, list] = ([], [])
+            for stem in frames.masks:
+                counts = built["frames"].get(stem, {}).get("counts", [])
+                seg += len(segmentation_tiles(counts))
+                if per_frame:
+                    c, n = classification_tiles(counts, tile)
+                    car, no_car = car + len(c), no_car + len(n)
+                else:
+                    c, n = classify_tiles(counts, tile)
+                    pooled[0].extend((stem, i) for i in c)
+                    pooled[1].extend((stem, i) for i in n)
+            if not per_frame:
+                c, n = balance(*pooled)
+                car, no_car = len(c), len(n)
+            out["tiles"] = {"size": tile, "segmentation": seg, "classification": {"car": car, "no car": no_car},
+                            "balanced": "per frame" if per_frame else "over the dataset"}
     return out
 
 
@@ -110,5 +122,6 @@ def format_summary(items: list[dict[str, Any]]) -> str:
             else:
                 c = t["classification"]
                 lines.append(f"  tiles {t['size']}x{t['size']}: segmentation {t['segmentation']}, "
-                             f"classification {c['car'] + c['no car']} (car {c['car']}, no car {c['no car']})")
+                             f"classification {c['car'] + c['no car']} (car {c['car']}, no car {c['no car']}, "
+                             f"balanced {t['balanced']})")
     return "\n".join(lines)

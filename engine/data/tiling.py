@@ -9,17 +9,21 @@ edges is dropped (a 5472×3648 Raw-Drone frame gives 21 × 14 = 294 tiles of 256
 - classification labels a tile ``car`` when its car fraction exceeds ``threshold`` (0.01) and ``no car`` when
   it is 0; tiles in between are dropped as ambiguous. Per frame, the larger group is cut down at random to
   the size of the smaller one with ``random.Random(seed)`` (seed 72): the seed's own balancing, so the same
-  frames give the same tiles.
+  frames give the same tiles. Datasets of single-tile frames (synthetic 256² tiles) are balanced across the
+  dataset instead (``balance`` on the pooled lists), since per frame nothing would be left.
 """
 
 from __future__ import annotations
 
 import random
+from typing import TypeVar
 
 import numpy as np
 
+T = TypeVar("T")
+
 __all__ = ["CLASSIFICATION_SEED", "CAR_THRESHOLD", "tile_grid", "tile_origin", "tile_counts", "cut_tile",
-           "segmentation_tiles", "classification_tiles"]
+           "segmentation_tiles", "classify_tiles", "balance", "classification_tiles"]
 
 CLASSIFICATION_SEED = 72  # the seed's random_state
 CAR_THRESHOLD = 0.01
@@ -60,18 +64,27 @@ def segmentation_tiles(counts: np.ndarray) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.asarray(counts) > 0)]
 
 
+def classify_tiles(counts: np.ndarray, tile: int, threshold: float = CAR_THRESHOLD) -> tuple[list[int], list[int]]:
+    """``(car, no_car)`` tile indices of one frame before balancing; ambiguous tiles are in neither."""
+    fractions = np.asarray(counts, dtype=np.float64) / (tile * tile)
+    return [int(i) for i in np.flatnonzero(fractions > threshold)], [int(i) for i in np.flatnonzero(fractions == 0)]
+
+
+def balance(car: list[T], no_car: list[T], seed: int = CLASSIFICATION_SEED) -> tuple[list[T], list[T]]:
+    """Cut the larger list down to the size of the smaller at random (``random.Random(seed)``), keeping order."""
+    keep = min(len(car), len(no_car))
+    rng = random.Random(seed)
+    if len(car) <= len(no_car):
+        order = list(range(len(no_car)))
+        rng.shuffle(order)
+        return list(car), [no_car[j] for j in sorted(order[len(order) - keep:])]
+    order = list(range(len(car)))
+    rng.shuffle(order)
+    return [car[j] for j in sorted(order[len(order) - keep:])], list(no_car)
+
+
 def classification_tiles(counts: np.ndarray, tile: int, threshold: float = CAR_THRESHOLD,
                          seed: int = CLASSIFICATION_SEED) -> tuple[list[int], list[int]]:
     """``(car, no_car)`` tile indices of one frame, balanced to equal size, each in frame order."""
-    fractions = np.asarray(counts, dtype=np.float64) / (tile * tile)
-    car = [int(i) for i in np.flatnonzero(fractions > threshold)]
-    no_car = [int(i) for i in np.flatnonzero(fractions == 0)]
-    keep = min(len(car), len(no_car))
-    rng = random.Random(seed)  # reseeded per frame, as the seed did
-    if len(car) <= len(no_car):
-        rng.shuffle(shuffled := list(no_car))
-        no_car = sorted(shuffled[len(shuffled) - keep:])
-    else:
-        rng.shuffle(shuffled := list(car))
-        car = sorted(shuffled[len(shuffled) - keep:])
-    return car, no_car
+    car, no_car = classify_tiles(counts, tile, threshold)
+    return balance(car, no_car, seed)  # reseeded per frame, as the seed did

@@ -179,3 +179,31 @@ def test_missing_credentials_name_both_variables(monkeypatch):
     with pytest.raises(UserError) as exc:
         open_bucket()
     assert KEY_ID_ENV in str(exc.value) and KEY_ENV in str(exc.value)
+
+
+def test_fetched_drone_dataset_opens_with_the_readers(tmp_path, b2):
+    from engine.data import DroneClassification, DroneSegmentation, describe
+    from tests.engine.data.conftest import write_drone
+
+    bucket, sim = b2
+    local = tmp_path / "local"
+    write_drone(local, {"DJI_0001": [(0, 16, 0, 16)], "DJI_0002": []}, intensities=(1.0, 0.01))
+    for r in ("raw_scale100", "raw_scale001"):
+        members = {f"{r}/{p.name}": p.read_bytes() for p in sorted((local / "images_full" / r).iterdir())}
+        bucket.upload_bytes(zip_bytes(members), f"drone/images/{r}.zip")
+    for p in sorted((local / "masks_full").iterdir()):
+        bucket.upload_bytes(p.read_bytes(), f"drone/masks/{p.name}")
+    fetch("drone", tmp_path / "root", bucket)
+    folder = tmp_path / "root" / "drone"
+    assert (folder / "images_full" / "raw_scale001" / "DJI_0002.tif").read_bytes() == \
+        (local / "images_full" / "raw_scale001" / "DJI_0002.tif").read_bytes()
+    assert describe(folder)["tiles"] is None
+    seg = DroneSegmentation(folder, intensities=(0.01, 1.0), tile=16)
+    assert seg.groups == ["DJI_0001_00000"] * 2
+    cls = DroneClassification(folder, tile=16)
+    assert cls.targets == [0, 1]
+    tiles = describe(folder, tile=16)["tiles"]
+    assert tiles["segmentation"] == 1 and tiles["classification"] == {"car": 1, "no car": 1}
+    # The tile cache is not part of what was fetched: verify checks fetched files only.
+    (report,) = verify(tmp_path / "root")
+    assert report.ok and report.checked == 6

@@ -75,10 +75,17 @@ def test_tiles_are_cached_and_rebuilt_when_a_frame_changes(tmp_path):
     assert float(ds[2]["raw"].max()) == pytest.approx((4096 + 16) / 65535)
 
 
-def test_synthetic_layout_images_and_masks_opens_too(tmp_path):
-    write_drone(tmp_path, {"scene_0": [(0, 16, 0, 16)]}, images_dir="images", masks_dir="masks")
+def test_synthetic_layout_of_single_tiles_is_balanced_over_the_dataset(tmp_path):
+    # What `synthesize` writes for drone: images/ + masks/, one tile per frame.
+    cars = {f"tile_{i}": ([(0, 8, 0, 8)] if i < 3 else []) for i in range(8)}
+    write_drone(tmp_path, cars, h=16, w=16, images_dir="images", masks_dir="masks")
     ds = DroneClassification(tmp_path, tile=16)
-    assert ds.targets == [0, 1]
+    assert ds.balance_used == "dataset"
+    assert ds.targets.count(0) == 3 and ds.targets.count(1) == 3
+    assert {g for g, t in zip(ds.groups, ds.targets) if t == 0} == {"tile_0_00000", "tile_1_00000", "tile_2_00000"}
+    with pytest.raises(UserError, match="no DroneClassification tiles"):
+        DroneClassification(tmp_path, tile=16, balance="frame")
+    assert len(DroneSegmentation(tmp_path, tile=16)) == 3
 
 
 def test_masks_pair_by_name_and_bad_input_is_named(tmp_path):
