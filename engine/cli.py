@@ -24,9 +24,15 @@ from engine.errors import UserError
 COMMANDS = [
     "engine.commands.devices",
     "engine.commands.capture",
+    "engine.commands.views",
     "engine.commands.reexpose",
     "engine.commands.calibrate",
+    "engine.commands.semantic",
+    "engine.commands.generate",
     "engine.commands.data",
+    "engine.commands.sql",
+    "engine.commands.runs",
+    "engine.commands.lablog_cmd",
 ]
 
 EXIT_USER_ERROR = 2
