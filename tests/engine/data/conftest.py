@@ -94,10 +94,11 @@ def write_microscopy(folder: Path, intensities=(1.0, 0.05), classes=MICRO_CLASSE
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A zip of ``members``; byte-identical on every run (fixed timestamps)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2021, 8, 23, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
