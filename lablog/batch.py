@@ -115,18 +115,22 @@ class Batch:
                 [to_datetime(now), sorted(live)],
             )
         if self.m_value:
+            values = np.array(self.m_value, dtype=np.float64)
+            nan = np.isnan(values)  # a NumPy scan reads NaN as NULL: carry it as a flag
             pending = {
                 "run_id": np.array(self.m_run, dtype=object),
                 "key": np.array(self.m_key, dtype=object),
                 "step": np.array(self.m_step, dtype=np.int64),
                 "epoch": np.array(self.m_epoch, dtype=np.int64),
-                "value": np.array(self.m_value, dtype=np.float64),
+                "value": np.where(nan, 0.0, values),
+                "nan": nan,
                 "ts": (np.array(self.m_time, dtype=np.float64) * 1e6).astype(np.int64).astype("datetime64[us]"),
             }
             con.register("lablog_pending_metrics", pending)
             try:
                 con.execute(
-                    f"INSERT INTO metrics SELECT run_id, key, step, nullif(epoch, {NO_EPOCH}), value, ts FROM lablog_pending_metrics"
+                    f"INSERT INTO metrics SELECT run_id, key, step, nullif(epoch, {NO_EPOCH}), "
+                    "CASE WHEN nan THEN 'nan'::DOUBLE ELSE value END, ts FROM lablog_pending_metrics"
                 )
             finally:
                 con.unregister("lablog_pending_metrics")

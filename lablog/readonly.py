@@ -2,7 +2,7 @@
 
 DuckDB's own parser splits and classifies the query (``duckdb.extract_statements``), so a write cannot
 hide behind comments, case or a second statement. Accepted: SELECT in all its forms (WITH, FROM-first,
-DESCRIBE, SHOW, SUMMARIZE, PIVOT/UNPIVOT of a query), EXPLAIN of an accepted statement, and the PRAGMAs
+DESCRIBE, SHOW, SUMMARIZE, PIVOT/UNPIVOT), EXPLAIN of an accepted statement, and the PRAGMAs
 that only report. Everything else — INSERT, UPDATE, DELETE, DROP, ALTER, CREATE, ATTACH/DETACH,
 COPY (both directions), EXPORT/IMPORT DATABASE, INSTALL/LOAD, SET, CALL, CHECKPOINT, VACUUM, transactions,
 PREPARE/EXECUTE, writing PRAGMAs — is refused before anything runs. This check gives the clear message;
@@ -28,6 +28,8 @@ READ_PRAGMAS = frozenset({
 _ALLOWED = "SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and reporting PRAGMAs"
 _NAMES = {"LOAD": "INSTALL/LOAD", "VACUUM": "VACUUM/ANALYZE", "CALL": "CALL (incl. CHECKPOINT)", "TRANSACTION": "BEGIN/COMMIT"}
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?", re.I)
+_PIVOT = re.compile(r"^\s*(UN)?PIVOT(_WIDER|_LONGER)?\b", re.I)
+_COMMENTS = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
 _PRAGMA = re.compile(r"^\s*PRAGMA\s+([A-Za-z_][A-Za-z0-9_]*)\s*(.*)$", re.I | re.S)
 
 
@@ -49,6 +51,8 @@ def _check(statement) -> None:
         if m and m.group(1).lower() in READ_PRAGMAS and "=" not in m.group(2):
             return
         raise _refuse(f"PRAGMA {m.group(1) if m else ''} may change settings or data".replace("  ", " "))
+    if kind == duckdb.StatementType.MULTI and _PIVOT.match(_COMMENTS.sub(" ", statement.query)):
+        return  # PIVOT without IN: DuckDB first collects the pivot values into a temporary type
     name = _NAMES.get(kind.name, kind.name.replace("_", " "))
     raise _refuse(f"{name} statements write")
 

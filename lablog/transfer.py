@@ -1,7 +1,7 @@
 """The path to more than one machine: export to Parquet, import (merge) of another lab log.
 
 Export writes ``DIR/<table>/experiment=<name>/data_0.parquet`` for every user table (hive partitioning,
-names URL-encoded by DuckDB), ``DIR/artifacts/<run_id>/...`` with the artifact files and
+names URL-encoded by DuckDB), ``DIR/artifact_files/<run_id>/...`` with the artifact files and
 ``DIR/lablog_export.json`` (schema version, row counts). DuckDB, Spark and Polars read it directly, e.g.
 ``SELECT * FROM read_parquet('DIR/metrics/*/*.parquet', hive_partitioning = true)``. The export is built
 in a staging folder and replaces ``DIR`` only when complete; ``DIR`` must be empty, absent or an earlier
@@ -76,8 +76,8 @@ def export_parquet(log: LabLog, folder: Path, with_artifacts: bool = True) -> di
         for rel in paths:
             src = log.artifact_dir / rel
             if src.is_file():
-                (stage / "artifacts" / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, stage / "artifacts" / rel)
+                (stage / "artifact_files" / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, stage / "artifact_files" / rel)
         manifest = {"format": "dataengine lab log export", "schema_version": SCHEMA_VERSION, "rows": counts,
                     "partitioned_by": "experiment", "artifacts": len(paths)}
         (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -113,7 +113,7 @@ def _source_views(con, source: Path) -> Path:
             else:
                 body = f"SELECT * FROM {table} WHERE false"
             con.execute(f"CREATE OR REPLACE TEMP VIEW src_{table} AS {body}")
-        return source / "artifacts"
+        return source / "artifact_files"
     con.execute(f"ATTACH {_sql_path(source)} AS lablog_src (READ_ONLY)")
     row = con.execute("SELECT value FROM lablog_src.lablog_meta WHERE key = 'schema_version'").fetchone()
     if row is None or int(row[0]) != SCHEMA_VERSION:
