@@ -27,7 +27,12 @@ COMMANDS = [
     "engine.commands.views",
     "engine.commands.reexpose",
     "engine.commands.calibrate",
+    "engine.commands.semantic",
+    "engine.commands.generate",
     "engine.commands.data",
+    "engine.commands.sql",
+    "engine.commands.runs",
+    "engine.commands.lablog_cmd",
 ]
 
 EXIT_USER_ERROR = 2

@@ -1,0 +1,315 @@
+"""``dataengine semantic train|evaluator|eval``: train scene diffusion models, their evaluator, and score them.
+
+- ``train``: DDPM training with accelerate (CPU here; ``accelerate launch -m engine semantic train ...`` for
+  several GPUs or nodes), on procedural scenes (default) or a folder of scenes written by ``generate``
+  (``--data``). EMA weights and a resumable state are saved every ``--save-every`` steps and at the end
+  (also on Ctrl-C); running the same command again resumes from ``--out`` up to ``--steps``.
+- ``evaluator``: train the evaluator network on procedural scenes of the model's size and store it in the
+  checkpoint (``--checkpoint DIR``).
+- ``eval``: sample ``-n`` scenes and print class consistency / mask IoU and the FID-like distance beside
+  its procedural floor (``--json`` for machine-readable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.cli import add_common
+from engine.errors import UserError
+from engine.imagefiles import list_tiffs, read_scene
+from engine.progress import progress
+from engine.seeding import generator_for
+from engine.semantic_checkpoints import (load_checkpoint, load_evaluator, load_training, resolve_checkpoint,
+                                         save_checkpoint, save_evaluator)
+from semantic.diffusion_config import DiffusionConfig
+from semantic.domains import DOMAINS, get_domain
+from semantic.evaluation import evaluate
+from semantic.evaluator import train_evaluator
+from semantic.resize import resize_scene
+from semantic.sampling import SAMPLERS, sample
+from semantic.training import DiffusionTrainer, procedural_source, tensor_source
+
+try:  # the lab log (issue 4); record runs when it exists
+    from engine import lablog_runs as _lablog_runs  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the lab-log issue having landed
+    _lablog_runs = None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated channel counts like 32,64,96,128, got {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("semantic", help="train and evaluate the scene diffusion models",
+                       description="Train scene diffusion models (microscopy: class-conditional cells; drone: tiles "
+                                   "with car masks), train their evaluator network, and score a checkpoint.")
+    ss = p.add_subparsers(dest="semantic_command", metavar="ACTION", parser_class=type(p))
+    ss.required = True
+
+    t = ss.add_parser("train", help="train (or resume) a diffusion model",
+                      description="Train a scene diffusion model; rerunning with the same --out resumes up to --steps.")
+    t.add_argument("--domain", required=True, choices=DOMAINS.names())
+    t.add_argument("--data", type=Path, help="folder written by `dataengine generate` (scenes/ + labels.csv or masks/); default: procedural scenes")
+    t.add_argument("--size", type=_positive_int, default=64, help="model size in pixels (default 64)")
+    t.add_argument("--steps", type=_positive_int, required=True, help="total optimisation steps")
+    t.add_argument("--out", type=Path, required=True, help="checkpoint folder (resumed if it holds a training state)")
+    t.add_argument("--batch-size", type=_positive_int, default=16)
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--channels", type=_widths, default=(32, 64, 96, 128), help="UNet block widths (default 32,64,96,128)")
+    t.add_argument("--layers-per-block", type=_positive_int, default=1)
+    t.add_argument("--save-every", type=_positive_int, default=250, help="steps between checkpoints (default 250)")
+    t.add_argument("--seed", type=int, default=0)
+    add_common(t)
+    t.set_defaults(run=run_train)
+
+    e = ss.add_parser("evaluator", help="train the evaluator network of a checkpoint on procedural scenes")
+    e.add_argument("--checkpoint", required=True, help="checkpoint folder (or 'default' with --domain)")
+    e.add_argument("--domain", choices=DOMAINS.names())
+    e.add_argument("--steps", type=_positive_int, default=1500)
+    e.add_argument("--batch-size", type=_positive_int, default=32)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("-n", type=_positive_int, default=390, help="held-out procedural scenes for its accuracy (default 390)")
+    add_common(e)
+    e.set_defaults(run=run_evaluator)
+
+    v = ss.add_parser("eval", help="class consistency / mask IoU / FID-like of a checkpoint")
+    v.add_argument("--checkpoint", required=True, help="checkpoint folder or 'default'")
+    v.add_argument("--domain", choices=DOMAINS.names(), help="domain of 'default' (both when omitted)")
+    v.add_argument("-n", type=_positive_int, default=260, help="generated samples (and procedural per reference set)")
+    v.add_argument("--steps", type=_positive_int, default=25, help="sampler steps (default 25)")
+    v.add_argument("--guidance", type=float, default=3.0)
+    v.add_argument("--sampler", choices=SAMPLERS.names(), default="ddim")
+    v.add_argument("--evaluator-steps", type=_positive_int, default=600, help="used only when the checkpoint has no evaluator")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_common(v)
+    v.set_defaults(run=run_eval)
+
+
+# ---------------------------------------------------------------- train
+
+
+def _read_training_data(folder: Path, config: DiffusionConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
+    from engine.generated_files import read_generated  # scenes + labels/masks as `generate` writes them
+
+    scenes, labels, masks = read_generated(folder, config.domain)
+    data = resize_scene(scenes, config.size)
+    if config.domain == "drone":
+        soft = torch.nn.functional.interpolate(masks.float(), size=(config.size, config.size), mode="area")
+        data = torch.cat([data, soft], dim=1)
+        return data, None
+    idx = torch.tensor([config.classes.index(c) if c in config.classes else -1 for c in labels])
+    if (idx < 0).any():
+        bad = sorted({c for c in labels if c not in config.classes})
+        raise UserError(f"unknown class code(s) {bad} in {folder}/labels.csv; expected some of: {', '.join(config.classes)}")
+    return data, idx
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if not args.lr > 0:
+        raise UserError(f"expected --lr > 0, got {args.lr}")
+    config = DiffusionConfig(domain=args.domain, size=args.size, block_out_channels=args.channels,
+                             layers_per_block=args.layers_per_block, batch_size=args.batch_size,
+                             learning_rate=args.lr, seed=args.seed,
+                             extra={"data": str(args.data) if args.data else "procedural"})
+    resume = None
+    if (args.out / "semantic.json").is_file():
+        prev = load_checkpoint(args.out)
+        keep = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "seed")
+        diff = [k for k in keep if getattr(prev.config, k) != getattr(config, k)]
+        if diff:
+            raise UserError(f"{args.out} holds a checkpoint with other settings ({', '.join(diff)}); use another --out")
+        resume = load_training(args.out, prev.config)
+        if resume is None:
+            raise UserError(f"{args.out} holds a checkpoint without a training state; cannot resume, use another --out")
+        prior_info = prev.info
+    else:
+        prior_info = {}
+    source = procedural_source(config) if args.data is None else tensor_source(config, *_read_training_data(args.data, config))
+    kw = {}
+    if resume is not None:
+        ema = load_checkpoint(args.out).unet
+        kw = dict(unet=resume["unet"], ema_unet=ema, optimizer_state=resume["optimizer"], step=int(resume["step"]), ema_step=int(resume["ema_step"]))
+    trainer = DiffusionTrainer(config, source, **kw)
+    start_step = trainer.step
+    if start_step >= args.steps:
+        if not args.quiet:
+            print(f"{args.out} is already trained to step {start_step} (>= --steps {args.steps}); nothing to do")
+        return 0
+    elapsed_before = float(prior_info.get("train_seconds", 0.0))
+    t0 = time.time()
+    is_main = trainer.accelerator.is_main_process
+    command = (f"dataengine semantic train --domain {args.domain} --size {args.size} --steps {args.steps} "
+               f"--batch-size {args.batch_size} --lr {args.lr} --channels {','.join(map(str, args.channels))} "
+               f"--layers-per-block {args.layers_per_block} --seed {args.seed} --out {args.out}"
+               + (f" --data {args.data}" if args.data else ""))
+
+    def save(final: bool) -> None:
+        if not is_main:
+            return
+        info = {"step": trainer.step, "train_seconds": elapsed_before + time.time() - t0, "command": command,
+                "data": config.extra["data"], "batch_size": config.batch_size, "final": final,
+                "processes": trainer.accelerator.num_processes, "loss_recent": losses[-50:] and float(np.mean(losses[-50:]))}
+        save_checkpoint(args.out, config, trainer.export_ema(), info, training=trainer.training_state(), train_unet=trainer.export_model())
+
+    losses: list[float] = []
+    interrupted = False
+    # SIGTERM (a scheduler's stop, `kill PID`) stops like Ctrl-C: finish the step, save, exit
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if threading.current_thread() is threading.main_thread() else None
+    try:
+        for _ in progress(range(start_step, args.steps), desc=f"train {args.domain}", quiet=args.quiet or not is_main, unit="step"):
+            losses.append(trainer.train_step())
+            if trainer.step % args.save_every == 0 and trainer.step < args.steps:
+                save(False)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    save(not interrupted)
+    _record(args, config, trainer.step, losses)
+    if not args.quiet and is_main:
+        print(f"{'stopped' if interrupted else 'trained'} {args.domain} model to step {trainer.step}; checkpoint in {args.out}")
+    return 130 if interrupted else 0
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _record(args, config, step, losses) -> None:
+    """Record the run in the lab log when the lab-log layer exists (hook; a no-op until then)."""
+    if _lablog_runs is None:
+        return
+    _lablog_runs.record_run(args, kind="semantic-train", params=config.to_dict(), metrics={"step": step, "loss": float(np.mean(losses[-50:])) if losses else None})
+
+
+# ---------------------------------------------------------------- evaluator
+
+
+def _procedural_set(domain: str, size: int, n: int, seed: int, tag: str):
+    d = get_domain(domain)
+    gens = [generator_for(seed, "procedural", tag, i) for i in range(n)]
+    labels = torch.arange(n) % len(d.classes) if d.classes else None
+    return d.procedural(gens, size, labels)
+
+
+def run_evaluator(args: argparse.Namespace) -> int:
+    path = resolve_checkpoint(args.checkpoint, args.domain)
+    ckpt = load_checkpoint(path, args.domain)
+    cfg = ckpt.config
+    t0 = time.time()
+    bar = progress(range(args.steps), desc="evaluator", quiet=args.quiet, unit="step")
+    it = iter(bar)
+    model = train_evaluator(cfg.domain, cfg.size, args.steps, batch_size=args.batch_size, seed=args.seed + 7919,
+                            on_step=lambda s, l: next(it, None))
+    ref, labels = _procedural_set(cfg.domain, cfg.size, args.n, args.seed, "evaluator-heldout")
+    figures = evaluate(model, ref, labels, ref, labels, ref, cfg.classes)
+    key = "evaluator_accuracy" if cfg.conditional else "evaluator_iou"
+    info = {"steps": args.steps, "batch_size": args.batch_size, "train_seconds": time.time() - t0,
+            "heldout_n": args.n, key: figures[key], "data": "procedural", "seed": args.seed}
+    save_evaluator_into(path, model, info)
+    if not args.quiet:
+        print(f"evaluator for {cfg.domain} at {cfg.size}px: {key} {figures[key]:.4f} on {args.n} held-out procedural scenes")
+    return 0
+
+
+def save_evaluator_into(path: Path, model, info: dict) -> None:
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=".evaluator-", dir=path))
+    try:
+        save_evaluator(tmp, model, info)
+        old = path / "evaluator"
+        if old.exists():
+            shutil.rmtree(old)
+        tmp.rename(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# ---------------------------------------------------------------- eval
+
+
+def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str, seed: int, quiet: bool,
+                        evaluator_steps: int = 600) -> dict:
+    cfg = ckpt.config
+    evaluator = ckpt.evaluator
+    trained_here = evaluator is None
+    if evaluator is None:
+        evaluator = train_evaluator(cfg.domain, cfg.size, evaluator_steps, seed=seed + 7919)
+    d = get_domain(cfg.domain)
+    labels = torch.arange(n) % len(cfg.classes) if cfg.conditional else None
+    gens = [generator_for(seed, "eval-sample", i) for i in range(n)]
+    bar = progress(range(n), desc="sample", quiet=quiet, unit="scene")
+    it = iter(bar)
+    t0 = time.time()
+    gen = sample(ckpt.unet, cfg, gens, labels=labels, steps=steps, guidance=guidance, sampler=sampler,
+                 on_batch=lambda k: [next(it, None) for _ in range(k)])
+    sample_s = time.time() - t0
+    ref_a, lab_a = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-a")
+    ref_b, _ = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-b")
+    figures = evaluate(evaluator, gen, labels, ref_a, lab_a, ref_b, cfg.classes)
+    figures.update({"domain": cfg.domain, "size": cfg.size, "steps": steps, "guidance": guidance, "sampler": sampler,
+                    "seed": seed, "checkpoint_step": ckpt.info.get("step"), "evaluator_trained_here": trained_here,
+                    "samples_per_s": n / max(sample_s, 1e-9)})
+    return figures
+
+
+def format_figures(f: dict) -> str:
+    lines = [f"{f['domain']} ({f['size']}px, step {f['checkpoint_step']}, {f['n_generated']} samples, {f['sampler']} {f['steps']} steps, guidance {f['guidance']}):"]
+    if "class_consistency" in f:
+        lines.append(f"  evaluator accuracy on held-out procedural scenes: {100 * f['evaluator_accuracy']:.1f} %")
+        lines.append(f"  class consistency (mean over classes):            {100 * f['class_consistency']:.1f} %")
+        lines.append("    " + "  ".join(f"{k} {100 * v:.0f}%" for k, v in f["class_consistency_per_class"].items()))
+    else:
+        lines.append(f"  evaluator IoU on held-out procedural tiles:       {f['evaluator_iou']:.3f}")
+        lines.append(f"  mask IoU (evaluator vs generated mask):           {f['mask_iou']:.3f}")
+        lines.append(f"  car fraction generated / procedural:              {f['car_fraction_generated']:.3f} / {f['car_fraction_reference']:.3f}")
+    lines.append(f"  FID-like (evaluator features) generated vs procedural: {f['fid_like']:.4g}")
+    lines.append(f"  FID-like floor, procedural vs procedural:              {f['fid_like_floor']:.4g}  (ratio {f['fid_like_ratio']:.2f})")
+    return "\n".join(lines)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if not args.guidance >= 0:
+        raise UserError(f"expected --guidance >= 0, got {args.guidance}")
+    if str(args.checkpoint) == "default" and args.domain is None:
+        domains = DOMAINS.names()
+    else:
+        domains = [args.domain]
+    ckpts = [load_checkpoint(resolve_checkpoint(args.checkpoint, d), d) for d in domains]
+    results = []
+    for ckpt in ckpts:
+        f = evaluate_checkpoint(ckpt, args.n, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+                                seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps)
+        results.append(f)
+        if not args.json:
+            print(format_figures(f))
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+    return 0

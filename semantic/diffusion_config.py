@@ -1,0 +1,88 @@
+"""The configuration of a scene diffusion model: one frozen dataclass, recorded in every checkpoint.
+
+``DiffusionConfig`` holds the model (a diffusers ``UNet2DModel``), the noise schedule, the data encoding and
+the training hyper-parameters. ``from_dict`` rejects unknown keys with the list of valid ones, so a
+checkpoint written by a newer version fails loudly instead of silently ignoring settings.
+
+Data encoding (``encoding = "sqrt"``): the model works in [-1, 1] on 2·sqrt(x) − 1 of the linear scene, which
+spreads the dark half of aerial scenes over more of the model's range than a linear map would; mask
+channels are encoded as 2·m − 1. :mod:`semantic.diffusion_model` implements both directions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from physical.checks import InputError
+from semantic.domains import get_domain
+
+__all__ = ["DiffusionConfig", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    domain: str = "microscopy"
+    size: int = 64
+    classes: tuple[str, ...] = ()  # filled from the domain when empty and the domain has classes
+    block_out_channels: tuple[int, ...] = (32, 64, 96, 128)
+    layers_per_block: int = 1
+    attention_at_lowest: bool = True
+    num_train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+    encoding: str = "sqrt"
+    class_dropout: float = 0.1  # classifier-free guidance: fraction of steps trained without the label
+    batch_size: int = 16
+    learning_rate: float = 5e-4
+    warmup_steps: int = 100
+    ema_decay: float = 0.999
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes (data source, command)
+
+    def __post_init__(self):
+        d = get_domain(self.domain)
+        if not self.classes and d.classes:
+            object.__setattr__(self, "classes", tuple(d.classes))
+        object.__setattr__(self, "classes", tuple(self.classes))
+        object.__setattr__(self, "block_out_channels", tuple(int(c) for c in self.block_out_channels))
+        n_down = len(self.block_out_channels) - 1
+        if self.size < 8 or self.size % (2**n_down):
+            raise InputError(f"expected a model size >= 8 divisible by {2**n_down} (one halving per block), got {self.size}")
+        if not 0 <= self.class_dropout < 1:
+            raise InputError(f"expected class_dropout in [0, 1), got {self.class_dropout}")
+        if self.encoding not in ("sqrt", "linear"):
+            raise InputError(f"unknown encoding {self.encoding!r}; expected one of: linear, sqrt")
+        if self.batch_size < 1:
+            raise InputError(f"expected batch_size >= 1, got {self.batch_size}")
+
+    @property
+    def channels(self) -> int:
+        return get_domain(self.domain).data_channels
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["classes"] = list(self.classes)
+        d["block_out_channels"] = list(self.block_out_channels)
+        return {"format_version": FORMAT_VERSION, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DiffusionConfig":
+        d = dict(d)
+        version = d.pop("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise InputError(f"checkpoint format version {version} is not supported (expected {FORMAT_VERSION})")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise InputError(f"unknown diffusion config key(s) {unknown}; expected some of: {', '.join(sorted(names))}")
+        for k in ("classes", "block_out_channels"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return cls(**d)

@@ -1,0 +1,132 @@
+"""Sampling scenes from a trained diffusion model: DDIM or DPM-Solver++ with classifier-free guidance.
+
+    per-sample noise x_T (one generator per sample) ─► [UNet(x_t, t, class) and UNet(x_t, t, null)
+    ─► guided ε ─► deterministic solver step] × steps ─► decode to linear [0, 1]
+
+Determinism: the only randomness is each sample's initial noise, drawn from that sample's own
+``torch.Generator``; both solvers are deterministic (DDIM with η = 0, DPM-Solver++ 2M), the network has no
+batch statistics, and every network call has the same fixed shape (:data:`NET_BATCH`, padded), so sample *i*
+of a seed is bit-identical whatever the batch size or the number of processes. ``stock_ddpm_sample`` is diffusers' plain 1000-step ancestral DDPM loop, kept
+as the benchmark baseline; it draws fresh noise from one generator and is *not* batch-invariant.
+
+Guidance ``g`` follows diffusers: ε = ε_null + g·(ε_class − ε_null); g = 1 is plain conditional sampling,
+g = 0 unconditional, g > 1 strengthens the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
+
+from physical.checks import InputError
+from physical.registry import Registry
+from semantic.diffusion_config import DiffusionConfig
+from semantic.diffusion_model import decode, null_class
+
+__all__ = ["SAMPLERS", "sample", "stock_ddpm_sample"]
+
+SAMPLERS: Registry = Registry("sampler")
+SAMPLERS.add("ddim", DDIMScheduler)
+SAMPLERS.add("dpm", DPMSolverMultistepScheduler)
+
+
+def _scheduler(name: str, config: DiffusionConfig):
+    cls = SAMPLERS.get(name)
+    kw = dict(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule, prediction_type="epsilon")
+    if cls is DDIMScheduler:
+        return DDIMScheduler(**kw, clip_sample=True, set_alpha_to_one=True)
+    return DPMSolverMultistepScheduler(**kw, algorithm_type="dpmsolver++", solver_order=2)
+
+
+# Every network call has exactly this many samples (the last chunk padded by repeating its last sample):
+# CPU and GPU kernels pick their algorithm by shape, so a fixed shape makes each sample's numbers independent
+# of how many samples were asked for.
+NET_BATCH = 8
+
+
+def _net(unet, x, t, labels):
+    out = []
+    for s in range(0, len(x), NET_BATCH):
+        xb, tb = x[s : s + NET_BATCH], t[s : s + NET_BATCH]
+        lb = labels[s : s + NET_BATCH] if labels is not None else None
+        k = len(xb)
+        if k < NET_BATCH:
+            pad = NET_BATCH - k
+            xb = torch.cat([xb, xb[-1:].expand(pad, -1, -1, -1)])
+            tb = torch.cat([tb, tb[-1:].expand(pad)])
+            lb = torch.cat([lb, lb[-1:].expand(pad)]) if lb is not None else None
+        out.append(unet(xb, tb, class_labels=lb).sample[:k])
+    return torch.cat(out)
+
+
+def _eps(unet, x, t, labels, guidance, null):
+    if labels is None:
+        return _net(unet, x, t, None)
+    cond = _net(unet, x, t, labels)
+    if guidance == 1.0:
+        return cond
+    uncond = _net(unet, x, t, torch.full_like(labels, null))
+    return uncond + guidance * (cond - uncond)
+
+
+@torch.no_grad()
+def sample(unet: UNet2DModel, config: DiffusionConfig, generators: Sequence[torch.Generator], *,
+           labels: torch.Tensor | None = None, steps: int = 25, guidance: float = 3.0, sampler: str = "ddim",
+           batch_size: int = 16, on_batch=None) -> torch.Tensor:
+    """Linear data ``(N, C, size, size)`` in [0, 1] (scene RGB, then a soft mask for drone models).
+
+    Args:
+        generators: one per sample; sample i's initial noise comes from ``generators[i]``.
+        labels: ``(N,)`` class indices for class-conditional models (required there, refused otherwise).
+        steps: solver steps (≥ 1); guidance: ≥ 0; batch_size: samples per network call (any value gives the
+            same samples).
+    """
+    n = len(generators)
+    if n < 1:
+        raise InputError("expected at least one sample (one generator per sample)")
+    if steps < 1:
+        raise InputError(f"expected steps >= 1, got {steps}")
+    if not guidance >= 0:
+        raise InputError(f"expected guidance >= 0, got {guidance}")
+    if config.conditional:
+        if labels is None or labels.shape != (n,):
+            raise InputError(f"expected {n} class labels for a class-conditional model")
+        if int(labels.min()) < 0 or int(labels.max()) >= len(config.classes):
+            raise InputError(f"expected class indices in [0, {len(config.classes)}), got {labels.tolist()}")
+    elif labels is not None:
+        raise InputError("this model is unconditional; it takes no class labels")
+    device = next(unet.parameters()).device
+    shape = (config.channels, config.size, config.size)
+    out = []
+    for start in range(0, n, batch_size):
+        gens = generators[start : start + batch_size]
+        x = torch.stack([torch.randn(shape, generator=g) for g in gens]).to(device)
+        lab = labels[start : start + batch_size].to(device) if labels is not None else None
+        sched = _scheduler(sampler, config)
+        sched.set_timesteps(steps)
+        x = x * sched.init_noise_sigma
+        for t in sched.timesteps:
+            tt = torch.full((x.shape[0],), int(t), device=device, dtype=torch.long)
+            eps = _eps(unet, sched.scale_model_input(x, t), tt, lab, guidance, null_class(config))
+            x = sched.step(eps, t, x).prev_sample
+        out.append(decode(x.float().cpu(), config))
+        if on_batch is not None:
+            on_batch(len(gens))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def stock_ddpm_sample(unet: UNet2DModel, config: DiffusionConfig, n: int, generator: torch.Generator, *,
+                      labels: torch.Tensor | None = None, steps: int = 1000) -> torch.Tensor:
+    """diffusers' stock ancestral DDPM sampling (the benchmark baseline), conditional without guidance."""
+    sched = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule, prediction_type="epsilon", clip_sample=True)
+    sched.set_timesteps(steps)
+    device = next(unet.parameters()).device
+    x = torch.randn((n, config.channels, config.size, config.size), generator=generator).to(device)
+    for t in sched.timesteps:
+        tt = torch.full((n,), int(t), device=device, dtype=torch.long)
+        eps = unet(x, tt, class_labels=labels).sample if labels is not None else unet(x, tt).sample
+        x = sched.step(eps, t, x, generator=generator).prev_sample
+    return decode(x.float().cpu(), config)

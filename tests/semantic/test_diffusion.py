@@ -1,0 +1,123 @@
+"""Diffusion model, training loop, sampling, resizing: tiny models (16 px, 8/16 channels), few steps."""
+
+import pytest
+import torch
+
+from physical.checks import InputError
+from semantic.diffusion_config import DiffusionConfig
+from semantic.diffusion_model import build_unet, decode, encode
+from semantic.resize import resize_mask, resize_scene
+from semantic.sampling import sample, stock_ddpm_sample
+from semantic.training import DiffusionTrainer, procedural_source, tensor_source
+
+
+def tiny(domain="microscopy", **kw):
+    return DiffusionConfig(domain=domain, size=16, block_out_channels=(8, 16), batch_size=4, warmup_steps=1, **kw)
+
+
+def test_config_round_trip_and_errors():
+    c = tiny()
+    assert c.classes[:3] == ("NGS", "NGB", "LYT") and c.channels == 3 and c.conditional
+    assert DiffusionConfig.from_dict(c.to_dict()) == c
+    assert tiny("drone").channels == 4 and not tiny("drone").conditional
+    with pytest.raises(InputError, match="unknown diffusion config key"):
+        DiffusionConfig.from_dict({**c.to_dict(), "colour": 1})
+    with pytest.raises(InputError, match="divisible by 2"):
+        DiffusionConfig(size=15, block_out_channels=(8, 16))
+    with pytest.raises(InputError, match="unknown domain 'mars'"):
+        DiffusionConfig(domain="mars")
+
+
+def test_encode_decode_round_trip():
+    c = tiny("drone")
+    x = torch.rand(2, 4, 16, 16)
+    x[:, 3] = (x[:, 3] > 0.5).float()
+    y = encode(x, c)
+    assert float(y.min()) >= -1 and float(y.max()) <= 1
+    assert torch.allclose(decode(y, c), x, atol=1e-6)
+
+
+def _params(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_training_reduces_loss_and_resume_is_exact():
+    c = tiny()
+    a = DiffusionTrainer(c, procedural_source(c))
+    losses = [a.train_step() for _ in range(4)]
+    assert all(l == l and l < 10 for l in losses)
+    # 2 steps, export/restore, 2 more == 4 steps straight
+    b = DiffusionTrainer(c, procedural_source(c))
+    for _ in range(2):
+        b.train_step()
+    state = b.training_state()
+    r = DiffusionTrainer(c, procedural_source(c), unet=b.export_model(), ema_unet=b.export_ema(),
+                         optimizer_state=state["optimizer"], step=state["step"], ema_step=state["ema_step"])
+    for _ in range(2):
+        r.train_step()
+    assert r.step == 4
+    assert torch.allclose(_params(r.export_model()), _params(a.export_model()), atol=1e-6)
+    assert torch.allclose(_params(r.export_ema()), _params(a.export_ema()), atol=1e-6)
+    # the EMA lags the raw weights
+    assert not torch.equal(_params(a.export_ema()), _params(a.export_model()))
+
+
+def test_tensor_source_checks_shapes():
+    c = tiny("drone")
+    src = tensor_source(c, torch.rand(3, 4, 16, 16), None)
+    x, y = src(0, 0, 5)
+    assert x.shape == (5, 4, 16, 16) and y is None
+    with pytest.raises(InputError, match=r"expected training data of shape \(N, 4, 16, 16\)"):
+        tensor_source(c, torch.rand(3, 3, 16, 16), None)
+
+
+def test_sampling_is_per_sample_deterministic():
+    c = tiny()
+    torch.manual_seed(0)
+    unet = build_unet(c).eval()
+    labels = torch.tensor([0, 3, 5, 2, 12])
+    gens = lambda: [torch.Generator().manual_seed(100 + i) for i in range(5)]
+    a = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, batch_size=5)
+    b = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, batch_size=2)
+    assert a.shape == (5, 3, 16, 16) and float(a.min()) >= 0 and float(a.max()) <= 1
+    assert torch.equal(a, b)
+    # sample 3 alone is sample 3 of the batch
+    one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0)
+    assert torch.equal(one[0], a[3])
+    dpm = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="dpm")
+    assert dpm.shape == a.shape and not torch.equal(dpm, a)
+
+
+def test_sampling_errors():
+    c = tiny()
+    unet = build_unet(c).eval()
+    g = [torch.Generator().manual_seed(0)]
+    with pytest.raises(InputError, match="guidance >= 0"):
+        sample(unet, c, g, labels=torch.tensor([0]), guidance=-1)
+    with pytest.raises(InputError, match="class labels"):
+        sample(unet, c, g)
+    with pytest.raises(InputError, match="unknown sampler 'euler'"):
+        sample(unet, c, g, labels=torch.tensor([0]), sampler="euler")
+    cd = tiny("drone")
+    with pytest.raises(InputError, match="unconditional"):
+        sample(build_unet(cd), cd, g, labels=torch.tensor([0]))
+
+
+def test_stock_ddpm_baseline_runs():
+    c = tiny("drone")
+    x = stock_ddpm_sample(build_unet(c).eval(), c, 2, torch.Generator().manual_seed(0), steps=4)
+    assert x.shape == (2, 4, 16, 16)
+
+
+def test_resize():
+    x = torch.rand(2, 3, 16, 16)
+    y = resize_scene(x, 64)
+    assert y.shape == (2, 3, 64, 64) and float(y.min()) >= 0 and float(y.max()) <= 1
+    # a flat scene stays flat (bicubic preserves constants)
+    assert torch.allclose(resize_scene(torch.full((1, 3, 16, 16), 0.3), 40), torch.full((1, 3, 40, 40), 0.3), atol=1e-6)
+    m = torch.zeros(1, 1, 16, 16)
+    m[..., 4:12, 4:12] = 1
+    big = resize_mask(m, 64)
+    assert big.dtype == torch.bool and abs(int(big.sum()) - 32 * 32) <= 64
+    with pytest.raises(InputError, match="even output size"):
+        resize_scene(x, 33)
