@@ -33,9 +33,6 @@ COMMANDS = [
     "engine.commands.sql",
     "engine.commands.runs",
     "engine.commands.lablog_cmd",
-    "engine.commands.sql",
-    "engine.commands.runs",
-    "engine.commands.lablog_cmd",
 ]
 
 EXIT_USER_ERROR = 2
