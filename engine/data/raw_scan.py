@@ -17,7 +17,7 @@ from engine.errors import UserError
 from engine.imagefiles import TIFF_SUFFIXES, read_raw
 from engine.layout import parse_intensity_folder
 
-__all__ = ["STORED_FULL_SCALE", "intensity_dirs", "select_intensities", "raw_files", "check_raw_tiff", "load_raw01"]
+__all__ = ["STORED_FULL_SCALE", "intensity_dirs", "select_intensities", "raw_files", "check_raw_tiff", "load_raw01", "to_unit_range"]
 
 STORED_FULL_SCALE = 65535.0
 
@@ -85,4 +85,10 @@ def load_raw01(path: Path, expected: tuple[int, int] | None = None) -> torch.Ten
     raw = read_raw(path)
     if expected is not None and tuple(raw.shape[-2:]) != tuple(expected):
         raise UserError(f"{path} is {raw.shape[-2]}x{raw.shape[-1]}; expected {expected[0]}x{expected[1]}")
-    return raw / STORED_FULL_SCALE
+    return to_unit_range(raw)
+
+
+def to_unit_range(raw_dn: torch.Tensor) -> torch.Tensor:
+    """Stored DN → [0, 1], computed in numpy: a tiny torch op per item costs ~10 ms when the intra-op
+    thread pool competes for busy cores (measured on the 2-core dev machine); numpy runs single-threaded."""
+    return torch.from_numpy(raw_dn.numpy() / np.float32(STORED_FULL_SCALE))

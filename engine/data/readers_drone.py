@@ -27,13 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from engine.data.camera import camera_tensors, dataset_camera
 from engine.data.catalog import find_layout, get_dataset_spec
 from engine.data.masks import MASK_SUFFIXES, read_mask
-from engine.data.raw_scan import STORED_FULL_SCALE, check_raw_tiff, intensity_dirs, raw_files, select_intensities
+from engine.data.raw_scan import check_raw_tiff, intensity_dirs, raw_files, select_intensities, to_unit_range
 from engine.data.tile_cache import FrameTiles, TileCache, tile_name
 from engine.data.tiling import CAR_THRESHOLD, CLASSIFICATION_SEED, balance, classification_tiles, classify_tiles, segmentation_tiles
 from engine.errors import UserError
@@ -145,11 +146,11 @@ class _DroneTiles(Dataset):
         raw = read_raw(path)
         if tuple(raw.shape[-2:]) != (self.tile, self.tile):
             raise UserError(f"cached tile {path} is {raw.shape[-2]}x{raw.shape[-1]}; delete {self.cache.dir} to rebuild it")
-        return raw / STORED_FULL_SCALE
+        return to_unit_range(raw)
 
     def _item(self, idx: int, target: torch.Tensor) -> dict:
         r, stem, i, _ = self.items[idx]
-        return {"raw": self._raw(r, stem, i), "target": target, **self._camera,
+        return {"raw": self._raw(r, stem, i), "target": target, **{k: v.clone() for k, v in self._camera.items()},
                 "intensity": torch.tensor(r, dtype=torch.float32), "name": self.names[idx]}
 
 
@@ -163,7 +164,7 @@ class DroneSegmentation(_DroneTiles):
 
     def __getitem__(self, idx: int) -> dict:
         _, stem, i, _ = self.items[idx]
-        mask = torch.from_numpy(read_mask(self.cache.mask_path(stem, i))).to(torch.float32)[None]
+        mask = torch.from_numpy(read_mask(self.cache.mask_path(stem, i)).astype(np.float32)[None])
         return self._item(idx, mask)
 
 

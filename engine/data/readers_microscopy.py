@@ -121,4 +121,4 @@ class MicroscopyDataset(Dataset):
     def __getitem__(self, idx: int) -> dict:
         r, t = self.items[idx]
         return {"raw": load_raw01(self.paths[idx], self.shape), "target": torch.tensor(t, dtype=torch.int64),
-                **self._camera, "intensity": torch.tensor(r, dtype=torch.float32), "name": self.names[idx]}
+                **{k: v.clone() for k, v in self._camera.items()}, "intensity": torch.tensor(r, dtype=torch.float32), "name": self.names[idx]}

@@ -18,17 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+import torch
 
 from engine.data.masks import read_mask, write_mask
 from engine.data.raw_scan import check_raw_tiff
-from engine.data.tiling import cut_tile, tile_counts, tile_grid
+from engine.data.tiling import cut_tile, tile_counts
 from engine.errors import UserError
 from engine.imagefiles import write_raw
 from engine.layout import intensity_folder
 from engine.output import atomic_write_text
 from engine.progress import progress
-
-import torch
 
 __all__ = ["FrameTiles", "tile_name", "TileCache"]
 
@@ -140,7 +139,3 @@ class TileCache:
         data = _load_json(self.dir / "index.json")
         return data if data.get("tile") == self.tile else None
 
-
-def grid_size(height: int, width: int, tile: int) -> int:
-    rows, cols = tile_grid(height, width, tile)
-    return rows * cols
