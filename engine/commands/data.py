@@ -1,6 +1,6 @@
 """``dataengine data fetch|import|verify|info``: get the reference datasets, check them, and see what is there.
 
-    dataengine data fetch microscopy|drone [--root DIR] [--dry-run] [--keep-archives]
+    dataengine data fetch microscopy|drone [--root DIR] [--dry-run] [--keep-archives] [--intensities 1.0,0.05]
     dataengine data import PATH --dataset microscopy|drone [--root DIR] [--link]
     dataengine data verify [--root DIR] [--dataset NAME] [--repair]
     dataengine data info [PATH] [--root DIR] [--dataset NAME] [--json]
@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--root", type=Path, help="data root (default $DATAENGINE_DATA or ~/.cache/dataengine)")
     f.add_argument("--dry-run", action="store_true", help="list what would be downloaded; write nothing")
     f.add_argument("--keep-archives", action="store_true", help="keep downloaded .zip archives after unpacking")
+    f.add_argument("--intensities", help="only these intensity archives, e.g. 1.0,0.05 (default all; labels and masks always)")
     add_common(f)
     f.set_defaults(run=run_fetch)
 
@@ -91,9 +92,13 @@ def _size(n: float) -> str:
 def run_fetch(args: argparse.Namespace) -> int:
     from engine.data import data_root, fetch, get_dataset_spec
 
+    from engine.layout import parse_intensities
+
     get_dataset_spec(args.dataset)  # unknown names fail before credentials are looked at
+    intensities = parse_intensities(args.intensities) if args.intensities else None
     root = data_root(args.root)
-    r = fetch(args.dataset, root, dry_run=args.dry_run, quiet=args.quiet, keep_archives=args.keep_archives)
+    r = fetch(args.dataset, root, dry_run=args.dry_run, quiet=args.quiet, keep_archives=args.keep_archives,
+              intensities=intensities)
     if args.dry_run:
         print(f"{r.dataset}: would download {len(r.downloaded)} files ({_size(r.planned_bytes)}) and unpack "
               f"{len(r.unpacked)} archives into {r.folder}; {len(r.current)} already complete")

@@ -36,6 +36,7 @@ from engine.data.checksums import file_matches, is_sha1, sha1_file
 from engine.data.file_index import FileIndex, load_index, save_index
 from engine.data.safe_unzip import ZipLimits, safe_extract
 from engine.errors import UserError
+from engine.layout import parse_intensity_folder
 from engine.output import atomic_path
 
 __all__ = ["KEY_ID_ENV", "KEY_ENV", "RemoteFile", "FetchReport", "open_bucket", "list_remote", "fetch"]
@@ -228,18 +229,29 @@ def _download(bucket: Any, rf: RemoteFile, target: Path, bar: _Bar) -> None:
         listener.close()
 
 
+def _wanted(rf: RemoteFile, intensities: tuple[float, ...] | None) -> bool:
+    """Archives named ``raw_scaleNNN.zip`` are fetched only for the chosen intensities; the rest always."""
+    if intensities is None or not rf.archive:
+        return True
+    r = parse_intensity_folder(PurePosixPath(rf.key).stem)
+    return r is None or any(abs(r - w) < 1e-9 for w in intensities)
+
+
 def fetch(dataset: str, root: str | os.PathLike, bucket: Any = None, *, dry_run: bool = False, quiet: bool = True,
-          keep_archives: bool = False, limits: ZipLimits = ZipLimits()) -> FetchReport:
+          keep_archives: bool = False, intensities: tuple[float, ...] | None = None,
+          limits: ZipLimits = ZipLimits()) -> FetchReport:
     """Fetch ``dataset`` (``microscopy`` or ``drone``) into ``root/<dataset>``; see the module docstring.
 
     ``bucket``: an authorised b2sdk ``Bucket``; ``None`` opens ``perturbed-minds`` with the credentials in
     ``$B2_APPLICATION_KEY_ID`` / ``$B2_APPLICATION_KEY``. ``dry_run`` lists and checks without writing.
+    ``intensities`` limits the ``raw_scaleNNN.zip`` archives fetched (Raw-Drone is ≈ 22 GB of TIFFs per intensity);
+    labels and masks are always fetched.
     """
     spec = get_dataset_spec(dataset)
     folder = Path(root) / spec.name
     if bucket is None:
         bucket = open_bucket()
-    remote = list_remote(bucket, spec)
+    remote = [rf for rf in list_remote(bucket, spec) if _wanted(rf, intensities)]
     report = FetchReport(dataset=spec.name, folder=folder, dry_run=dry_run)
     index = load_index(folder) or FileIndex(dataset=spec.name)
     if index.dataset != spec.name:

@@ -2,7 +2,7 @@
 
 ``PATH`` is a folder or a ``.zip`` archive (unpacked safely first) holding the dataset's layout at its top or
 up to three folder levels down: ``images/`` + ``labels/`` for microscopy, ``images_full/`` + ``masks_full/``
-(or ``images/`` + ``masks/``) for drone. ``.zip`` files inside the images folder are unpacked in place, as the
+(or ``images/`` + ``masks/``) for drone. ``.zip`` files inside those folders are unpacked in place, as the
 bucket keeps them. Every file is copied atomically (or hard-linked with ``link=True``) with its SHA-1
 recorded in the index; a file already present with the same size and SHA-1 is not copied again. Hidden files,
 an existing ``index.json`` and tile caches (``tiles_*``) are not imported.
@@ -119,7 +119,9 @@ def import_local(path: str | os.PathLike, dataset: str, root: str | os.PathLike,
             safe_extract(src, staging, limits)
         base = staging or src
         layout_root = find_layout_root(base, spec)
-        images_dir = find_layout(layout_root, spec)[0]  # type: ignore[index]
+        layout = find_layout(layout_root, spec)
+        assert layout is not None
+        images_dir = layout[0]
         files = _importable(layout_root)
         in_images = [f for f in files if f.relative_to(layout_root).parts[0] == images_dir]
         if not any(len(f.relative_to(layout_root).parts) > 2 or f.suffix.lower() == ".zip" for f in in_images):
@@ -130,7 +132,7 @@ def import_local(path: str | os.PathLike, dataset: str, root: str | os.PathLike,
         report = ImportReport(dataset=spec.name, folder=dest, source=src)
         for i, f in enumerate(progress(files, desc="import", quiet=quiet, unit="file")):
             rel = f.relative_to(layout_root)
-            if f.suffix.lower() == ".zip" and rel.parts[0] == images_dir:
+            if f.suffix.lower() == ".zip" and rel.parts[0] in layout:
                 key = f"{origin}!{rel.as_posix()}"
                 sha1 = sha1_file(f)
                 if _archive_current(index.remote.get(key), sha1, dest, index):

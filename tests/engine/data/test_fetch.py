@@ -207,3 +207,13 @@ def test_fetched_drone_dataset_opens_with_the_readers(tmp_path, b2):
     # The tile cache is not part of what was fetched: verify checks fetched files only.
     (report,) = verify(tmp_path / "root")
     assert report.ok and report.checked == 6
+
+
+def test_fetch_only_some_intensities_then_the_rest(tmp_path, b2):
+    bucket, sim = b2
+    upload_microscopy(bucket)
+    r = fetch("microscopy", tmp_path, bucket, intensities=(1.0,))
+    assert sorted(r.downloaded) == [f"{MICRO_IMAGES}/raw_scale100.zip", f"{MICRO_LABELS}/Ma190c_annotations.dat"]
+    assert not (tmp_path / "microscopy" / "images" / "raw_scale005").exists()
+    r = fetch("microscopy", tmp_path, bucket)
+    assert r.downloaded == [f"{MICRO_IMAGES}/raw_scale005.zip"]
