@@ -78,16 +78,18 @@ def open_bucket(bucket_name: str = BUCKET_NAME) -> Any:
     missing = [n for n, v in ((KEY_ID_ENV, key_id), (KEY_ENV, key)) if not v]
     if missing:
         raise UserError(
-            f"B2 credentials missing: set {' and '.join(missing)} in the environment "
-            f"(both {KEY_ID_ENV} and {KEY_ENV} are needed; keys are never read from files or flags)"
+            f"B2 credentials missing: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+            f"export {KEY_ID_ENV} and {KEY_ENV} (keys are read from the environment only)"
         )
     from b2sdk.v2 import B2Api, InMemoryAccountInfo
-    from b2sdk.v2.exception import B2Error
+    from b2sdk.v2.exception import B2ConnectionError, B2Error
 
     api = B2Api(InMemoryAccountInfo())
     try:
         api.authorize_account("production", key_id, key)
         return api.get_bucket_by_name(bucket_name)
+    except B2ConnectionError as exc:
+        raise UserError(f"cannot reach B2 (after b2sdk's retries): {exc}") from None
     except B2Error as exc:
         # The message of b2sdk's errors never contains the key itself.
         raise UserError(f"B2 refused access to bucket {bucket_name!r} with the key from {KEY_ID_ENV}: {exc}") from None
