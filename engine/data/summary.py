@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.data.catalog import DATASETS, find_layout
 from engine.data.file_index import load_index
-from engine.data.readers_drone import TILE_SIZE, scan_drone
+from engine.data.readers_drone import scan_drone
 from engine.data.readers_microscopy import MicroscopyDataset
 from engine.data.tile_cache import TileCache
 from engine.data.tiling import balance, classification_tiles, classify_tiles, segmentation_tiles
@@ -41,7 +41,8 @@ def _folder_bytes(folder: Path) -> tuple[int, int]:
     return n, size
 
 
-def describe(folder: str | Path, dataset: str | None = None, *, tile: int = TILE_SIZE) -> dict[str, Any]:
+def describe(folder: str | Path, dataset: str | None = None, *, tile: int | None = None) -> dict[str, Any]:
+    """A JSON-able description; drone ``tiles`` lists the caches built (all ``tiles_<N>/``, or size ``tile``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"no dataset folder {folder}")
@@ -60,29 +61,34 @@ def describe(folder: str | Path, dataset: str | None = None, *, tile: int = TILE
     else:
         frames = scan_drone(folder, None)
         out.update(frames={intensity_folder(r): len(f) for r, f in frames.intensities.items()}, masks=len(frames.masks))
-        built = TileCache(folder, tile).built()
-        if built is None:
-            out["tiles"] = None
-        else:
-            per_frame = (frames.images_dir, frames.masks_dir) == DATASETS.get("drone").layouts[0]
-            seg = car = no_car = 0
-            pooled: tuple[list, list] = ([], [])
-            for stem in frames.masks:
-                counts = built["frames"].get(stem, {}).get("counts", [])
-                seg += len(segmentation_tiles(counts))
-                if per_frame:
-                    c, n = classification_tiles(counts, tile)
-                    car, no_car = car + len(c), no_car + len(n)
-                else:
-                    c, n = classify_tiles(counts, tile)
-                    pooled[0].extend((stem, i) for i in c)
-                    pooled[1].extend((stem, i) for i in n)
-            if not per_frame:
-                c, n = balance(*pooled)
-                car, no_car = len(c), len(n)
-            out["tiles"] = {"size": tile, "segmentation": seg, "classification": {"car": car, "no car": no_car},
-                            "balanced": "per frame" if per_frame else "over the dataset"}
+        sizes = [tile] if tile is not None else sorted(
+            int(d.name[len("tiles_"):]) for d in folder.glob("tiles_*") if d.is_dir() and d.name[len("tiles_"):].isdigit())
+        per_frame = (frames.images_dir, frames.masks_dir) == DATASETS.get("drone").layouts[0]
+        out["tiles"] = [t for t in (_tile_summary(folder, frames.masks, size, per_frame) for size in sizes) if t]
     return out
+
+
+def _tile_summary(folder: Path, masks: dict, tile: int, per_frame: bool) -> dict[str, Any] | None:
+    built = TileCache(folder, tile).built()
+    if built is None:
+        return None
+    seg = car = no_car = 0
+    pooled: tuple[list, list] = ([], [])
+    for stem in masks:
+        counts = built["frames"].get(stem, {}).get("counts", [])
+        seg += len(segmentation_tiles(counts))
+        if per_frame:
+            c, n = classification_tiles(counts, tile)
+            car, no_car = car + len(c), no_car + len(n)
+        else:
+            c, n = classify_tiles(counts, tile)
+            pooled[0].extend((stem, i) for i in c)
+            pooled[1].extend((stem, i) for i in n)
+    if not per_frame:
+        c, n = balance(*pooled)
+        car, no_car = len(c), len(n)
+    return {"size": tile, "segmentation": seg, "classification": {"car": car, "no car": no_car},
+            "balanced": "per frame" if per_frame else "over the dataset"}
 
 
 def summarize(root: str | Path) -> list[dict[str, Any]]:
@@ -116,10 +122,9 @@ def format_summary(items: list[dict[str, Any]]) -> str:
                 lines.append(f"  {folder}  {sum(counts.values()):>6}  " + " ".join(f"{counts[c]:>4}" for c in d["classes"]))
         else:
             lines.append(f"  {d['masks']} masks; frames: " + ", ".join(f"{k} {v}" for k, v in d["frames"].items()))
-            t = d["tiles"]
-            if t is None:
+            if not d["tiles"]:
                 lines.append("  tiles: not built yet (cut on first use by the drone readers)")
-            else:
+            for t in d["tiles"]:
                 c = t["classification"]
                 lines.append(f"  tiles {t['size']}x{t['size']}: segmentation {t['segmentation']}, "
                              f"classification {c['car'] + c['no car']} (car {c['car']}, no car {c['no car']}, "

@@ -197,13 +197,13 @@ def test_fetched_drone_dataset_opens_with_the_readers(tmp_path, b2):
     folder = tmp_path / "root" / "drone"
     assert (folder / "images_full" / "raw_scale001" / "DJI_0002.tif").read_bytes() == \
         (local / "images_full" / "raw_scale001" / "DJI_0002.tif").read_bytes()
-    assert describe(folder)["tiles"] is None
+    assert describe(folder)["tiles"] == []
     seg = DroneSegmentation(folder, intensities=(0.01, 1.0), tile=16)
     assert seg.groups == ["DJI_0001_00000"] * 2
     cls = DroneClassification(folder, tile=16)
     assert cls.targets == [0, 1]
-    tiles = describe(folder, tile=16)["tiles"]
-    assert tiles["segmentation"] == 1 and tiles["classification"] == {"car": 1, "no car": 1}
+    (tiles,) = describe(folder)["tiles"]
+    assert tiles["size"] == 16 and tiles["segmentation"] == 1 and tiles["classification"] == {"car": 1, "no car": 1}
     # The tile cache is not part of what was fetched: verify checks fetched files only.
     (report,) = verify(tmp_path / "root")
     assert report.ok and report.checked == 6
