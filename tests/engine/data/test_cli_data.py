@@ -64,3 +64,12 @@ def test_info_reports_bad_input_as_one_error_line(tmp_path):
     assert_user_error(run_cli("data", "verify", "--root", tmp_path / "empty"), "no fetched or imported datasets")
     (tmp_path / "odd").mkdir()
     assert_user_error(run_cli("data", "info", tmp_path / "odd"), "has no dataset layout")
+
+
+def test_quiet_before_the_action_silences_output(tmp_path):
+    write_microscopy(tmp_path / "copy", intensities=(1.0,))
+    for args in (["--quiet", "data", "import"], ["data", "--quiet", "import"], ["data", "import", "-q"]):
+        r = run_cli(*args, tmp_path / "copy", "--dataset", "microscopy", "--root", tmp_path / "root")
+        assert r.code == 0 and r.out == "" and r.err == "", (args, r)
+    r = run_cli("data", "import", tmp_path / "copy", "--dataset", "microscopy", "--root", tmp_path / "root")
+    assert "0 unchanged" not in r.out and "16 unchanged" in r.out
