@@ -29,6 +29,7 @@ COMMANDS = [
     "engine.commands.calibrate",
     "engine.commands.semantic",
     "engine.commands.generate",
+    "engine.commands.synthesize",
     "engine.commands.data",
     "engine.commands.sql",
     "engine.commands.runs",
@@ -46,8 +47,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    """Flags every command takes."""
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or informational output")
+    """Flags every (sub)command takes. ``--quiet`` may stand before or after the subcommand: a subparser's
+    default is suppressed so that ``dataengine --quiet capture ...`` stays quiet."""
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="no progress bars or informational output"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dataengine {__version__}")
     add_common(parser)
+    parser.set_defaults(quiet=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)

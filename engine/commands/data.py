@@ -16,6 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
+from engine.cli import add_common
 from engine.errors import UserError
 
 _DATASETS = "microscopy|drone"
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "against its SHA-1 and show what a data root holds. Root: --root, else $DATAENGINE_DATA, else "
         "~/.cache/dataengine.",
     )
-    _add_quiet(p)
+    add_common(p)
     p.set_defaults(run=_no_action)
     actions = p.add_subparsers(dest="data_action", metavar="ACTION")
 
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--dry-run", action="store_true", help="list what would be downloaded; write nothing")
     f.add_argument("--keep-archives", action="store_true", help="keep downloaded .zip archives after unpacking")
     f.add_argument("--intensities", help="only these intensity archives, e.g. 1.0,0.05 (default all; labels and masks always)")
-    _add_quiet(f)
+    add_common(f)
     f.set_defaults(run=run_fetch)
 
     i = actions.add_parser("import", help="import a local copy (a folder or .zip, e.g. the Zenodo download)",
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--dataset", required=True, help=_DATASETS)
     i.add_argument("--root", type=Path, help="data root (default $DATAENGINE_DATA or ~/.cache/dataengine)")
     i.add_argument("--link", action="store_true", help="hard-link files instead of copying (same filesystem)")
-    _add_quiet(i)
+    add_common(i)
     i.set_defaults(run=run_import)
 
     v = actions.add_parser("verify", help="check every file against its recorded SHA-1",
@@ -62,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--root", type=Path, help="data root (default $DATAENGINE_DATA or ~/.cache/dataengine)")
     v.add_argument("--dataset", action="append", help=f"{_DATASETS} (repeatable; default: all under the root)")
     v.add_argument("--repair", action="store_true", help="re-fetch / re-import missing or corrupt files")
-    _add_quiet(v)
+    add_common(v)
     v.set_defaults(run=run_verify)
 
     n = actions.add_parser("info", help="what is there: counts per intensity and class, tiles, size",
@@ -72,15 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--root", type=Path, help="data root (default $DATAENGINE_DATA or ~/.cache/dataengine)")
     n.add_argument("--dataset", help=f"{_DATASETS}: the layout of PATH (default: guessed)")
     n.add_argument("--json", action="store_true", help="print JSON")
-    _add_quiet(n)
+    add_common(n)
     n.set_defaults(run=run_info)
-
-
-def _add_quiet(parser: argparse.ArgumentParser) -> None:
-    # As engine.cli.add_common, but a flag not given leaves the value parsed at an outer level alone
-    # (argparse lets a subparser's default override `dataengine --quiet data ...` otherwise).
-    parser.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
-                        help="no progress bars or informational output")
 
 
 def _no_action(args: argparse.Namespace) -> int:

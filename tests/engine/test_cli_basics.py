@@ -32,3 +32,12 @@ def test_python_dash_m_engine_is_the_same_command():
     r = subprocess.run([sys.executable, "-m", "engine", "devices", "--json"], capture_output=True, text=True)
     assert r.returncode == 0
     assert '"drone-l1d-20c"' in r.stdout
+
+
+def test_quiet_before_or_after_the_subcommand():
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--quiet", "devices"]).quiet is True
+    assert parser.parse_args(["devices", "--quiet"]).quiet is True
+    assert parser.parse_args(["devices"]).quiet is False
