@@ -3,7 +3,8 @@
 Records are the journal's JSON objects (``{"t": kind, ...}``, times as float seconds since the epoch, UTC):
 
 * ``start``  — the run's row (``run``);
-* ``m``      — metric points ``rows: [[key, step, epoch, value, time], ...]``;
+* ``m``      — one batch of metric points at one time ``ts`` and epoch ``e``: keys ``k``, values ``v`` and
+  steps ``s`` (one int for all keys, or one per key);
 * ``p``      — params ``rows: [[key, type, value, value_num], ...]``;
 * ``tag``    — tags ``rows: [[key, value], ...]``;
 * ``a``      — one artifact ``row`` (its file is already in place when the record is written);
@@ -60,16 +61,19 @@ class Batch:
     def empty(self) -> bool:
         return not (self.starts or self.ends or self.params or self.tags or self.artifacts or self.m_value or self.offsets)
 
+    def add_metrics(self, run_id: str, keys: list[str], steps: int | list[int], epoch: int | None, values: list[float], t: float) -> None:
+        n = len(keys)
+        self.m_run.extend([run_id] * n)
+        self.m_key.extend(keys)
+        self.m_step.extend([steps] * n if isinstance(steps, int) else steps)
+        self.m_epoch.extend([NO_EPOCH if epoch is None else epoch] * n)
+        self.m_value.extend(values)
+        self.m_time.extend([t] * n)
+
     def add(self, run_id: str, record: dict[str, Any]) -> None:
         kind = record["t"]
         if kind == "m":
-            for key, step, epoch, value, t in record["rows"]:
-                self.m_run.append(run_id)
-                self.m_key.append(key)
-                self.m_step.append(step)
-                self.m_epoch.append(NO_EPOCH if epoch is None else epoch)
-                self.m_value.append(value)
-                self.m_time.append(t)
+            self.add_metrics(run_id, record["k"], record["s"], record["e"], record["v"], record["ts"])
         elif kind == "p":
             for key, typ, value, value_num in record["rows"]:
                 self.params[(run_id, key)] = (run_id, key, typ, value, value_num)

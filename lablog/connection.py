@@ -14,13 +14,17 @@ there, with a message naming them.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from lablog.errors import LabLogError
 
-__all__ = ["connect", "USER_CONFIG", "DatabaseBusy"]
+__all__ = ["connect", "attached", "USER_CONFIG", "DatabaseBusy", "ALIAS"]
+
+ALIAS = "lab"  # the lab log's catalog name inside an internal session
 
 USER_CONFIG = {
     "enable_external_access": False,
@@ -39,13 +43,12 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "Conflicting lock" in text or "Could not set lock" in text
 
 
-def connect(path: Path, *, read_only: bool, timeout_s: float, user: bool = False):
-    config = dict(USER_CONFIG) if user else {}
+def _retrying(open_fn, path: Path, timeout_s: float):
     deadline = time.monotonic() + timeout_s
     delay = 0.005
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config)
+            return open_fn()
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise LabLogError(f"cannot open lab log {path}: {str(exc).splitlines()[0]}") from None
@@ -58,3 +61,31 @@ def connect(path: Path, *, read_only: bool, timeout_s: float, user: bool = False
             delay = min(delay * 2, 0.1)
         except duckdb.Error as exc:
             raise LabLogError(f"cannot open lab log {path}: {str(exc).splitlines()[0]}") from None
+
+
+@contextmanager
+def attached(host, path: Path, *, read_only: bool, timeout_s: float) -> Iterator:
+    """An internal session: ``path`` attached to the in-memory ``host`` connection as the current catalog.
+
+    Attaching to a long-lived in-memory instance costs ≈ 2 ms, against ≈ 25 ms for starting a DuckDB
+    instance per session; DETACH checkpoints and releases DuckDB's file lock like closing would.
+    """
+    mode = " (READ_ONLY)" if read_only else ""
+    target = "'" + str(path).replace("'", "''") + "'"
+    _retrying(lambda: host.execute(f"ATTACH {target} AS {ALIAS}{mode}"), path, timeout_s)
+    try:
+        host.execute(f"USE {ALIAS}")
+        yield host
+    finally:
+        try:
+            host.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # no transaction open: the normal case
+        host.execute("USE memory")
+        host.execute(f"DETACH {ALIAS}")
+
+
+def connect(path: Path, *, read_only: bool, timeout_s: float, user: bool = False):
+    """A connection of its own to the file (the user's SQL session, or a plain read)."""
+    config = dict(USER_CONFIG) if user else {}
+    return _retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=config), path, timeout_s)

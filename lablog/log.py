@@ -5,9 +5,11 @@ See the package docstring (:mod:`lablog`) for the concurrency design and its lim
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import threading
+import weakref
 import time
 import uuid
 import warnings
@@ -21,7 +23,7 @@ from lablog import artifacts as art
 from lablog import journal as jr
 from lablog import provenance, tensors
 from lablog.batch import Batch
-from lablog.connection import DatabaseBusy, connect
+from lablog.connection import DatabaseBusy, attached, connect
 from lablog.errors import LabLogError
 from lablog.filelock import LabLogLock, LockTimeout
 from lablog.location import artifact_dir, check_db_path, default_path, internal_dir
@@ -31,6 +33,28 @@ from lablog.schema import SCHEMA_VERSION, check_readable, migrate, schema_versio
 from lablog.values import check_key, config_json
 
 __all__ = ["LabLog", "load_model", "load_tensor", "decode_param"]
+
+# Every LabLog of this process: flushed at exit, and flushed before another one on the same file reads,
+# so a process always sees what it logged.
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+_ATEXIT = []
+
+
+def flush_process_logs(path: Path) -> None:
+    """Merge what any LabLog of this process holds for the file ``path`` (before reading it by other means)."""
+    key = str(Path(path).resolve())
+    for log in list(_OPEN):
+        if log._key == key and log._pid == os.getpid() and not (log._batch.empty() and not log._closing):
+            log._merge(block=True, must=False)
+
+
+def _flush_all_at_exit() -> None:
+    for log in list(_OPEN):
+        try:
+            log._stop_timer()  # no DuckDB work may be left in a daemon thread while the interpreter ends
+            log._merge(block=True, must=False)
+        except Exception as exc:  # never turn a clean exit into a traceback; the journals keep the data
+            warnings.warn(f"lab log {log.path}: could not merge at exit ({exc}); the data is merged when it is next opened")
 
 
 def decode_param(typ: str, value: str | None) -> Any:
@@ -87,10 +111,17 @@ class LabLog:
         self._closing: dict[str, Run] = {}
         self._pid = os.getpid()
         self._last_merge = time.monotonic()
-        self._next_try = 0.0
+        self._timer: threading.Timer | None = None
+        self._exiting = False
+        self._host = None
+        self._key = str(self.path.resolve())
         if not self.path.exists() and (read_only or not create):
             raise LabLogError(f"no lab log at {self.path}; give --lablog PATH or set DATAENGINE_LABLOG, or log a run first")
         self._open()
+        _OPEN.add(self)
+        if not _ATEXIT:
+            atexit.register(_flush_all_at_exit)
+            _ATEXIT.append(True)
 
     def __repr__(self) -> str:
         return f"LabLog({str(self.path)!r})"
@@ -105,38 +136,60 @@ class LabLog:
     def _busy(self, what: str) -> LabLogError:
         return LabLogError(f"lab log {self.path} stayed locked by other processes for more than {self.lock_timeout_s:g} s ({what}); retry later")
 
+    def _host_connection(self):
+        if self._host is None:
+            self._host = duckdb.connect(":memory:")
+        return self._host
+
+    def _flush_siblings(self) -> None:
+        """Merge what other LabLog objects of this process hold for the same file, so reads see it."""
+        for other in list(_OPEN):
+            if other is not self and other._key == self._key and other._pid == os.getpid() and not other._batch.empty():
+                other._merge(block=True, must=False)
+
+    def _session(self, fn, *, read_only: bool, timeout_s: float | None = None):
+        """``fn(con)`` on an internal session under the matching lock; raises LockTimeout or DatabaseBusy."""
+        timeout = self.lock_timeout_s if timeout_s is None else timeout_s
+        if not read_only and self.read_only:
+            raise LabLogError(f"lab log {self.path} was opened read-only")
+        lock = self._lock.shared(timeout) if read_only else self._lock.exclusive(timeout)
+        with self._mutex, lock, attached(self._host_connection(), self.path, read_only=read_only, timeout_s=timeout) as con:
+            return fn(con)
+
+    def _write_session(self, fn, timeout_s: float | None = None):
+        return self._session(fn, read_only=False, timeout_s=timeout_s)
+
     def _read(self, queries: list[tuple[str, list]], user: bool = False) -> list[tuple[list[str], list[tuple]]]:
-        """Run queries on one read-only session under the shared lock; (columns, rows) per query."""
+        """Run queries in one read-only session under the shared lock; (columns, rows) per query.
+
+        ``user=True``: on a connection of its own that is read-only with file access disabled
+        (:mod:`lablog.connection`), for the user's SQL; else on an internal session.
+        """
+        if not self.read_only and not (self._batch.empty() and not self._closing):
+            self._merge(block=True, must=False)  # this process sees what it logged
+        self._flush_siblings()
+
+        def run(con):
+            out = []
+            try:
+                for sql, params in queries:
+                    cur = con.execute(sql, params) if params else con.execute(sql)
+                    out.append(([], []) if cur.description is None else ([d[0] for d in cur.description], cur.fetchall()))
+            except duckdb.Error as exc:
+                raise LabLogError(f"SQL error: {str(exc).strip().splitlines()[0]}") from None
+            return out
+
         try:
+            if not user:
+                return self._session(run, read_only=True)
             with self._lock.shared(self.lock_timeout_s):
-                con = connect(self.path, read_only=True, timeout_s=self.lock_timeout_s, user=user)
+                con = connect(self.path, read_only=True, timeout_s=self.lock_timeout_s, user=True)
                 try:
-                    out = []
-                    for sql, params in queries:
-                        cur = con.execute(sql, params) if params else con.execute(sql)
-                        if cur.description is None:
-                            out.append(([], []))
-                        else:
-                            out.append(([d[0] for d in cur.description], cur.fetchall()))
-                    return out
-                except duckdb.Error as exc:
-                    raise LabLogError(f"SQL error: {str(exc).strip().splitlines()[0]}") from None
+                    return run(con)
                 finally:
                     con.close()
         except LockTimeout:
             raise self._busy("reading") from None
-
-    def _write_session(self, fn, timeout_s: float | None = None):
-        """``fn(con)`` on a read-write session under the exclusive lock."""
-        timeout = self.lock_timeout_s if timeout_s is None else timeout_s
-        if self.read_only:
-            raise LabLogError(f"lab log {self.path} was opened read-only")
-        with self._lock.exclusive(timeout):
-            con = connect(self.path, read_only=False, timeout_s=timeout)
-            try:
-                return fn(con)
-            finally:
-                con.close()
 
     # -- opening: migration and recovery of dead runs --------------------------------------------------
     def _open(self) -> None:
@@ -157,17 +210,11 @@ class LabLog:
     def _inspect(self) -> tuple[int | None, list]:
         def look(con):
             version = schema_version(con)
-            if version is None:
-                return None, []
-            return version, self._dead_runs(con)
+            return (None, []) if version is None else (version, self._dead_runs(con))
 
+        self._flush_siblings()
         try:
-            with self._lock.shared(self.lock_timeout_s):
-                con = connect(self.path, read_only=True, timeout_s=self.lock_timeout_s)
-                try:
-                    return look(con)
-                finally:
-                    con.close()
+            return self._session(look, read_only=True)
         except LockTimeout:
             raise self._busy("opening") from None
 
@@ -278,26 +325,55 @@ class LabLog:
         run = Run(self, run_id, experiment, name, parent_id, journal)
         with self._mutex:
             self._runs[run_id] = run
-            run._write(record, merge=False)
+            run._write(record)
             if tags:
                 run.set_tags(tags)
-            self._merge(block=True, must=False)
         return run
 
     def _end_run(self, run: Run) -> None:
         with self._mutex:
             self._runs.pop(run.id, None)
             self._closing[run.id] = run
-            self._merge(block=True, must=False)
+            if time.monotonic() - self._last_merge >= self.flush_interval_s:
+                self._merge(block=False, must=False)  # else the timer merges it within flush_interval_s
 
     # -- merging -------------------------------------------------------------------------------------
-    def _maybe_merge(self) -> None:
-        now = time.monotonic()
+    def _pending(self) -> None:
+        """Called (under the mutex) after each record: merge soon, or now if the batch is large."""
         if self._batch.n_points >= self.max_pending_points:
             self._merge(block=True, must=False)
-        elif now - self._last_merge >= self.flush_interval_s and now >= self._next_try:
-            if not self._merge(block=False, must=False):
-                self._next_try = now + 0.05
+        elif self._timer is None and not self._exiting:
+            self._schedule(self.flush_interval_s)
+
+    def _schedule(self, delay: float) -> None:
+        self._timer = threading.Timer(delay, self._on_timer)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _stop_timer(self) -> None:
+        with self._mutex:
+            self._exiting = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join(30)
+
+    def _on_timer(self) -> None:
+        """Background merge ``flush_interval_s`` after the first unmerged record; never waits for the lock."""
+        with self._mutex:
+            if self._timer is not threading.current_thread():
+                return  # stopped or replaced meanwhile
+            self._timer = None
+            if self._exiting or os.getpid() != self._pid or (self._batch.empty() and not self._closing):
+                return
+            try:
+                merged = self._merge(block=False, must=False)
+            except Exception as exc:  # the data stays in the journal and the batch; tell, then retry later
+                warnings.warn(f"lab log {self.path}: background merge failed ({exc}); retrying", RuntimeWarning)
+                merged = False
+            if not merged and self._timer is None:
+                self._schedule(min(0.05 + 0.1 * self.flush_interval_s, 1.0))
 
     def _merge(self, block: bool, must: bool) -> bool:
         """Merge the batch in one transaction. Non-blocking: one try. Returns whether it merged."""
@@ -307,7 +383,7 @@ class LabLog:
                 return True
             live = set(self._runs)
             try:
-                self._write_session(lambda con: self._batch.apply(con, live, time.time()), None if block else 0.0)
+                self._session(lambda con: self._batch.apply(con, live, time.time()), read_only=False, timeout_s=None if block else 0.0)
             except (LockTimeout, DatabaseBusy):
                 if must:
                     raise self._busy("writing") from None
@@ -335,6 +411,10 @@ class LabLog:
     def close(self) -> None:
         """Flush. Runs still open stay ``running`` (they are ended by their ``with`` blocks)."""
         self.flush()
+        with self._mutex:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
 
     # -- reading -------------------------------------------------------------------------------------
     def query(self, query: str, params: list | None = None) -> list[tuple[list[str], list[tuple]]]:
@@ -342,8 +422,6 @@ class LabLog:
         statements = check_read_only(query)
         if params is not None and len(statements) != 1:
             raise LabLogError("query parameters need a single statement")
-        if self._runs or not self._batch.empty():
-            self._merge(block=True, must=False)  # so this process sees what it logged
         return self._read([(s, params) for s in statements], user=True)
 
     def sql(self, query: str, params: list | None = None) -> list[tuple]:
@@ -374,8 +452,6 @@ class LabLog:
             args.append(status)
         cond = ("WHERE " + " AND ".join(where)) if where else ""
         sub = f"(SELECT run_id FROM runs {cond})"
-        if self._runs or not self._batch.empty():
-            self._merge(block=True, must=False)
         (cols, rows), (_, metrics), (_, params), (_, tags) = self._read([
             (f"SELECT * EXCLUDE (package_versions) FROM runs {cond} ORDER BY start_time, run_id", args),
             (f"SELECT run_id, key, value FROM latest_metrics WHERE run_id IN {sub} ORDER BY key", args),
@@ -396,8 +472,6 @@ class LabLog:
     def run_info(self, run_id: str) -> dict[str, Any]:
         """Everything about one run (id or unique prefix): the row, params, latest metrics, tags, artifacts, children."""
         run_id = self.resolve_run_id(run_id)
-        if self._runs or not self._batch.empty():
-            self._merge(block=True, must=False)
         a = [run_id]
         (cols, rows), (_, params), (mcols, metrics), (_, tags), (acols, arts), (_, children) = self._read([
             ("SELECT * FROM runs WHERE run_id = ?", a),
@@ -419,8 +493,6 @@ class LabLog:
 
     def metric_history(self, run_id: str, key: str) -> list[tuple]:
         """(step, epoch, value, timestamp) of one metric of one run, by step."""
-        if self._runs or not self._batch.empty():
-            self._merge(block=True, must=False)
         return self._read([(
             "SELECT step, epoch, value, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp", [run_id, key]
         )])[0][1]
@@ -429,8 +501,6 @@ class LabLog:
     def artifact_bytes(self, uri: str, kind: str | None = None) -> tuple[dict[str, Any], bytes]:
         """The row and the sha256-verified bytes of ``lablog:<run_id>/<name>``."""
         run_id, name = art.parse_uri(uri)
-        if self._runs or not self._batch.empty():
-            self._merge(block=True, must=False)
         cols, rows = self._read([("SELECT * FROM artifacts WHERE run_id = ? AND name = ?", [run_id, name])])[0]
         if not rows:
             raise LabLogError(f"no artifact {uri} in lab log {self.path}")

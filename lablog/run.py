@@ -13,6 +13,7 @@ set again. Artifact names are logged once per run.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -47,7 +48,7 @@ class Run:
         self._next_step: dict[str, int] = {}
         self._params: dict[str, tuple] = {}
         self._artifact_names: set[str] = set()
-        self._keys: set[str] = set()
+        self._keys_json: dict[tuple, str] = {}
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, experiment={self.experiment!r}, name={self.name!r}, status={self.status!r})"
@@ -73,7 +74,7 @@ class Run:
             return
         if status not in STATUSES[1:]:
             raise LabLogError(f"expected an end status in {', '.join(STATUSES[1:])}, got {status!r}")
-        self._write({"t": "end", "status": status, "end_time": time.time(), "error": error}, merge=False)
+        self._write({"t": "end", "status": status, "end_time": time.time(), "error": error})
         self.status = status
         self._log._end_run(self)
 
@@ -85,19 +86,21 @@ class Run:
         return f"{art.URI_PREFIX}{self.id}/{art.check_name(name)}"
 
     # -- writing -------------------------------------------------------------------------------------
-    def _write(self, record: dict[str, Any], merge: bool = True) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
+        self._append(encode(record), lambda batch: batch.add(self.id, record))
+
+    def _append(self, data: bytes, add) -> None:
+        """Journal first (durable once this returns), then the in-memory batch."""
         log = self._log
         if self.status != "running":
             raise LabLogError(f"run {self.id} is {self.status}; start a new run to log more")
         if os.getpid() != log._pid:
             raise LabLogError("a lab log run cannot be used across fork(); open a LabLog and start a run in each process")
-        data = encode(record)
         with log._mutex:
             size = self._journal.append(data)
-            log._batch.add(self.id, record)
+            add(log._batch)
             log._batch.offsets[self.id] = size
-            if merge:
-                log._maybe_merge()
+            log._pending()
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Typed params (bool, int, float, str, None, or JSON-able lists/dicts); immutable per run."""
@@ -139,22 +142,35 @@ class Run:
         """One batch of points at one step and time. ``step=None``: per key, one more than its last step."""
         if not isinstance(metrics, Mapping):
             raise LabLogError(f"log_metrics expects a dict of key -> number, got {type(metrics).__name__}")
+        if not metrics:
+            return
         step = check_step(step)
         epoch = check_step(epoch, "epoch")
         t = time.time()
-        rows = []
-        next_step, keys = self._next_step, self._keys
-        for key, value in metrics.items():
-            if key not in keys:
+        keys = list(metrics)
+        ktuple = tuple(keys)
+        keys_json = self._keys_json.get(ktuple)
+        if keys_json is None:  # first time this set of keys is logged: validate and encode once
+            for key in keys:
                 check_key(key)
-                keys.add(key)
-            v = metric_value(value, key)
-            s = next_step.get(key, 0) if step is None else step
-            if s >= next_step.get(key, 0):
-                next_step[key] = s + 1
-            rows.append([key, s, epoch, v, t])
-        if rows:
-            self._write({"t": "m", "rows": rows})
+            keys_json = self._keys_json[ktuple] = json.dumps(keys)
+        values = [v if type(v) is float else metric_value(v, k) for k, v in metrics.items()]
+        next_step = self._next_step
+        if step is None:
+            steps: int | list[int] = [next_step.get(k, 0) for k in keys]
+            for k, s in zip(keys, steps):
+                next_step[k] = s + 1
+            steps_json = json.dumps(steps)
+        else:
+            steps = step
+            for k in keys:
+                if step >= next_step.get(k, 0):
+                    next_step[k] = step + 1
+            steps_json = str(step)
+        data = (
+            f'{{"t":"m","ts":{t!r},"e":{"null" if epoch is None else epoch},"k":{keys_json},"s":{steps_json},"v":{json.dumps(values)}}}\n'
+        ).encode()
+        self._append(data, lambda batch: batch.add_metrics(self.id, keys, steps, epoch, values, t))
 
     # -- artifacts -----------------------------------------------------------------------------------
     def _claim(self, name: str) -> str:

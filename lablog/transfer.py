@@ -26,7 +26,6 @@ import duckdb
 
 from lablog import artifacts as art
 from lablog import views
-from lablog.connection import connect
 from lablog.errors import LabLogError
 from lablog.filelock import LabLogLock, LockTimeout
 from lablog.location import artifact_dir, internal_dir
@@ -57,20 +56,19 @@ def export_parquet(log: LabLog, folder: Path, with_artifacts: bool = True) -> di
     stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     try:
         counts: dict[str, int] = {}
+
+        def copy_tables(con):
+            for table in TABLES:
+                counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                if counts[table]:
+                    con.execute(
+                        f"COPY ({_select_with_experiment(table)}) TO {_sql_path(stage / table)} "
+                        "(FORMAT parquet, PARTITION_BY (experiment))"
+                    )
+            return [r[0] for r in con.execute("SELECT path FROM artifacts ORDER BY path").fetchall()] if with_artifacts else []
+
         try:
-            with log._lock.shared(log.lock_timeout_s):
-                con = connect(log.path, read_only=True, timeout_s=log.lock_timeout_s)
-                try:
-                    for table in TABLES:
-                        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                        if counts[table]:
-                            con.execute(
-                                f"COPY ({_select_with_experiment(table)}) TO {_sql_path(stage / table)} "
-                                "(FORMAT parquet, PARTITION_BY (experiment))"
-                            )
-                    paths = [r[0] for r in con.execute("SELECT path FROM artifacts ORDER BY path").fetchall()] if with_artifacts else []
-                finally:
-                    con.close()
+            paths = log._session(copy_tables, read_only=True)
         except LockTimeout:
             raise log._busy("exporting") from None
         for rel in paths:
@@ -124,6 +122,14 @@ def _source_views(con, source: Path) -> Path:
 
 
 def _import(log: LabLog, con, source: Path) -> dict[str, int]:
+    try:
+        return _merge_source(log, con, source)
+    finally:
+        if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'lablog_src'").fetchone()[0]:
+            con.execute("DETACH lablog_src")
+
+
+def _merge_source(log: LabLog, con, source: Path) -> dict[str, int]:
     src_art = _source_views(con, source)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE import_ids AS SELECT run_id FROM src_runs "
@@ -173,6 +179,10 @@ def import_lablog(log: LabLog, source: Path) -> dict[str, int]:
         raise LabLogError(f"no lab log or export at {source}")
     if source.resolve() == log.path.resolve():
         raise LabLogError(f"cannot import lab log {source} into itself")
+    if source.is_file():
+        from lablog.log import flush_process_logs
+
+        flush_process_logs(source)  # a LabLog of this very process may still hold some of its runs
     src_lock = LabLogLock(internal_dir(source)) if source.is_file() else None
     try:
         if src_lock is not None and internal_dir(source).is_dir():

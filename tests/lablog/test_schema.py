@@ -15,6 +15,7 @@ def test_stock_duckdb_opens_the_file_without_extensions(log):
     with log.start_run("e", "r") as run:
         run.log_metrics({"loss": 1.0}, step=0)
         run.log_params({"lr": 0.1})
+    log.close()  # merged now (otherwise within flush_interval_s) — other programs read the file itself
     code = (
         "import duckdb, sys\n"
         "assert duckdb.__version__ == '2.0.1', duckdb.__version__\n"
