@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -38,10 +39,7 @@ from semantic.resize import resize_scene
 from semantic.sampling import SAMPLERS, sample
 from semantic.training import DiffusionTrainer, procedural_source, tensor_source
 
-try:  # the lab log (issue 4); record runs when it exists
-    from engine import lablog_runs as _lablog_runs  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the lab-log issue having landed
-    _lablog_runs = None
+from engine.lablog_runs import add_run_flags, recorded_run
 
 
 def _positive_int(text: str) -> int:
@@ -81,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--layers-per-block", type=_positive_int, default=1)
     t.add_argument("--save-every", type=_positive_int, default=250, help="steps between checkpoints (default 250)")
     t.add_argument("--seed", type=int, default=0)
+    add_run_flags(t)
     add_common(t)
     t.set_defaults(run=run_train)
 
@@ -91,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--batch-size", type=_positive_int, default=32)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("-n", type=_positive_int, default=390, help="held-out procedural scenes for its accuracy (default 390)")
+    e.add_argument("--pool", type=_positive_int, default=4096, help="procedural training scenes, rendered once (default 4096)")
     add_common(e)
     e.set_defaults(run=run_evaluator)
 
@@ -166,6 +166,9 @@ def run_train(args: argparse.Namespace) -> int:
                f"--layers-per-block {args.layers_per_block} --seed {args.seed} --out {args.out}"
                + (f" --data {args.data}" if args.data else ""))
 
+    trainer.losses = []
+    losses = trainer.losses
+
     def save(final: bool) -> None:
         if not is_main:
             return
@@ -174,13 +177,23 @@ def run_train(args: argparse.Namespace) -> int:
                 "processes": trainer.accelerator.num_processes, "loss_recent": losses[-50:] and float(np.mean(losses[-50:]))}
         save_checkpoint(args.out, config, trainer.export_ema(), info, training=trainer.training_state(), train_unet=trainer.export_model())
 
-    losses: list[float] = []
+    # one lab-log run per training, from the main process (other processes of `accelerate launch` log nothing)
+    recorder = recorded_run(args, "semantic", f"train-{args.domain}-{args.size}px", config.to_dict(), args.seed) if is_main else contextlib.nullcontext()
+    with recorder as run:
+        return _train_loop(args, trainer, start_step, save, run)
+
+
+def _train_loop(args, trainer, start_step, save, run) -> int:
+    is_main = trainer.accelerator.is_main_process
+    losses = trainer.losses
     interrupted = False
     # SIGTERM (a scheduler's stop, `kill PID`) stops like Ctrl-C: finish the step, save, exit
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if threading.current_thread() is threading.main_thread() else None
     try:
         for _ in progress(range(start_step, args.steps), desc=f"train {args.domain}", quiet=args.quiet or not is_main, unit="step"):
             losses.append(trainer.train_step())
+            if run is not None and trainer.step % 25 == 0:
+                run.log_metric("loss", float(np.mean(losses[-25:])), step=trainer.step)
             if trainer.step % args.save_every == 0 and trainer.step < args.steps:
                 save(False)
     except KeyboardInterrupt:
@@ -189,7 +202,9 @@ def run_train(args: argparse.Namespace) -> int:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     save(not interrupted)
-    _record(args, config, trainer.step, losses)
+    if run is not None:
+        run.log_metrics({"final_step": trainer.step, "loss_recent": float(np.mean(losses[-50:])) if losses else float("nan")})
+        run.set_tags({"checkpoint": str(args.out), "stopped": str(interrupted)})
     if not args.quiet and is_main:
         print(f"{'stopped' if interrupted else 'trained'} {args.domain} model to step {trainer.step}; checkpoint in {args.out}")
     return 130 if interrupted else 0
@@ -197,13 +212,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _record(args, config, step, losses) -> None:
-    """Record the run in the lab log when the lab-log layer exists (hook; a no-op until then)."""
-    if _lablog_runs is None:
-        return
-    _lablog_runs.record_run(args, kind="semantic-train", params=config.to_dict(), metrics={"step": step, "loss": float(np.mean(losses[-50:])) if losses else None})
 
 
 # ---------------------------------------------------------------- evaluator
@@ -224,11 +232,11 @@ def run_evaluator(args: argparse.Namespace) -> int:
     bar = progress(range(args.steps), desc="evaluator", quiet=args.quiet, unit="step")
     it = iter(bar)
     model = train_evaluator(cfg.domain, cfg.size, args.steps, batch_size=args.batch_size, seed=args.seed + 7919,
-                            on_step=lambda s, l: next(it, None))
+                            pool_size=args.pool, on_step=lambda s, l: next(it, None))
     ref, labels = _procedural_set(cfg.domain, cfg.size, args.n, args.seed, "evaluator-heldout")
     figures = evaluate(model, ref, labels, ref, labels, ref, cfg.classes)
     key = "evaluator_accuracy" if cfg.conditional else "evaluator_iou"
-    info = {"steps": args.steps, "batch_size": args.batch_size, "train_seconds": time.time() - t0,
+    info = {"steps": args.steps, "batch_size": args.batch_size, "pool": args.pool, "train_seconds": time.time() - t0,
             "heldout_n": args.n, key: figures[key], "data": "procedural", "seed": args.seed}
     save_evaluator_into(path, model, info)
     if not args.quiet:
@@ -261,7 +269,9 @@ def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: s
     evaluator = ckpt.evaluator
     trained_here = evaluator is None
     if evaluator is None:
-        evaluator = train_evaluator(cfg.domain, cfg.size, evaluator_steps, seed=seed + 7919)
+        # a quick evaluator (pool scaled to the steps); ship one with `semantic evaluator` for real figures
+        evaluator = train_evaluator(cfg.domain, cfg.size, evaluator_steps, seed=seed + 7919,
+                                    pool_size=min(2048, max(32, evaluator_steps * 4)))
     d = get_domain(cfg.domain)
     labels = torch.arange(n) % len(cfg.classes) if cfg.conditional else None
     gens = [generator_for(seed, "eval-sample", i) for i in range(n)]

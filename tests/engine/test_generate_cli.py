@@ -1,0 +1,142 @@
+"""`dataengine generate` and `dataengine semantic train|eval` end to end, with a tiny model (16 px, 2 steps)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from tests.engine.cli_runner import assert_user_error, run_cli
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory):
+    out = {}
+    for domain in ("microscopy", "drone"):
+        path = tmp_path_factory.mktemp("ckpt") / domain
+        r = run_cli("semantic", "train", "--domain", domain, "--size", 16, "--channels", "8,16", "--steps", 2,
+                    "--batch-size", 2, "--out", path, "-q")
+        assert r.code == 0, r.err
+        out[domain] = path
+    return out
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def test_train_writes_a_resumable_checkpoint(tiny_ckpt, tmp_path):
+    path = tiny_ckpt["microscopy"]
+    meta = json.loads((path / "semantic.json").read_text())
+    assert meta["step"] == 2 and meta["config"]["size"] == 16
+    assert (path / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+    assert (path / "training" / "optimizer.pt").is_file()
+    # resume: same --out, more steps
+    import shutil
+
+    copy = tmp_path / "resumed"
+    shutil.copytree(path, copy)
+    r = run_cli("semantic", "train", "--domain", "microscopy", "--size", 16, "--channels", "8,16", "--steps", 3,
+                "--batch-size", 2, "--out", copy, "-q")
+    assert r.code == 0, r.err
+    assert json.loads((copy / "semantic.json").read_text())["step"] == 3
+    # other settings into the same folder are refused
+    r = run_cli("semantic", "train", "--domain", "microscopy", "--size", 32, "--channels", "8,16", "--steps", 4, "--out", copy)
+    assert_user_error(r, "other settings", "size")
+
+
+def test_generate_with_model_is_deterministic_and_batch_invariant(tiny_ckpt, tmp_path):
+    ck = tiny_ckpt["microscopy"]
+    common = ("generate", "--domain", "microscopy", "-n", 3, "--balanced", "--checkpoint", ck, "--steps", 2, "--size", 32, "--seed", 5, "-q")
+    assert run_cli(*common, "--out", tmp_path / "a").code == 0
+    assert run_cli(*common, "--out", tmp_path / "b", "--batch-size", 1).code == 0
+    fa, fb = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert fa == fb
+    assert sorted(fa) == ["contact_sheet.png", "labels.csv", "scenes/smear_00000.tiff", "scenes/smear_00001.tiff", "scenes/smear_00002.tiff"]
+    rows = list(csv.reader((tmp_path / "a" / "labels.csv").read_text().splitlines()))
+    assert rows == [["name", "label"], ["smear_00000", "NGS"], ["smear_00001", "NGB"], ["smear_00002", "LYT"]]
+    scene = tifffile.imread(tmp_path / "a" / "scenes" / "smear_00000.tiff")
+    assert scene.shape == (32, 32, 3) and scene.dtype == np.float32 and scene.min() >= 0 and scene.max() <= 1
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["source"] == "diffusion" and manifest["pixel_nm"] == pytest.approx(1300.0)
+
+
+def test_generate_drone_masks(tiny_ckpt, tmp_path):
+    r = run_cli("generate", "--domain", "drone", "-n", 2, "--checkpoint", tiny_ckpt["drone"], "--steps", 2, "--size", 24, "--out", tmp_path / "d", "-q")
+    assert r.code == 0, r.err
+    m = np.asarray(Image.open(tmp_path / "d" / "masks" / "tile_00001.png"))
+    assert m.shape == (24, 24) and set(np.unique(m)) <= {0, 255}
+    assert not (tmp_path / "d" / "labels.csv").exists()
+
+
+def test_generate_procedural_label(tmp_path):
+    r = run_cli("generate", "--domain", "microscopy", "-n", 2, "--label", "EOS", "--procedural", "--size", 64, "--seed", 1, "--out", tmp_path / "p", "-q")
+    assert r.code == 0, r.err
+    assert (tmp_path / "p" / "labels.csv").read_text().splitlines()[1:] == ["smear_00000,EOS", "smear_00001,EOS"]
+    r2 = run_cli("generate", "--domain", "microscopy", "-n", 2, "--label", "EOS", "--procedural", "--size", 64, "--seed", 1, "--out", tmp_path / "q", "-q")
+    assert r2.code == 0 and _files(tmp_path / "p") == _files(tmp_path / "q")
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (("--domain", "mars", "-n", 1), ("unknown domain 'mars'", "drone, microscopy")),
+        (("--domain", "microscopy", "-n", 1, "--label", "XYZ"), ("unknown class 'XYZ'", "NGS")),
+        (("--domain", "microscopy", "-n", 0), ("-n > 0",)),
+        (("--domain", "microscopy", "-n", 1, "--guidance", -1), ("--guidance >= 0",)),
+        (("--domain", "drone", "-n", 1, "--label", "LYT"), ("apply to microscopy",)),
+        (("--domain", "drone", "-n", 1, "--checkpoint", "/nonexistent/ckpt"), ("no checkpoint folder",)),
+        (("--domain", "drone", "-n", 1, "--size", 31), ("even --size",)),
+    ],
+)
+def test_generate_bad_input(tmp_path, args, fragments):
+    r = run_cli("generate", *args, "--out", tmp_path / "o")
+    assert_user_error(r, *fragments)
+    assert not (tmp_path / "o").exists()
+
+
+def test_corrupt_or_wrong_checkpoint(tiny_ckpt, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_ckpt["drone"], bad)
+    (bad / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"not a safetensors file")
+    r = run_cli("generate", "--domain", "drone", "-n", 1, "--checkpoint", bad, "--out", tmp_path / "o")
+    assert_user_error(r, "corrupt checkpoint weights")
+    assert not (tmp_path / "o").exists()
+    (bad / "semantic.json").write_text("{")
+    assert_user_error(run_cli("generate", "--domain", "drone", "-n", 1, "--checkpoint", bad, "--out", tmp_path / "o"), "corrupt checkpoint file")
+    r = run_cli("generate", "--domain", "microscopy", "-n", 1, "--checkpoint", tiny_ckpt["drone"], "--out", tmp_path / "o")
+    assert_user_error(r, "is a drone model, expected microscopy")
+
+
+def test_semantic_eval_prints_figures(tiny_ckpt):
+    r = run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["drone"], "-n", 4, "--steps", 2, "--evaluator-steps", 2, "--json", "-q")
+    assert r.code == 0, r.err
+    f = json.loads(r.out)
+    for key in ("mask_iou", "evaluator_iou", "fid_like", "fid_like_floor", "fid_like_ratio"):
+        assert key in f
+    assert f["fid_like_floor"] > 0
+    r = run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["microscopy"], "-n", 13, "--steps", 1, "--evaluator-steps", 2, "-q")
+    assert r.code == 0, r.err
+    assert "class consistency" in r.out and "FID-like floor" in r.out
+
+
+def test_semantic_evaluator_is_stored(tiny_ckpt, tmp_path):
+    import shutil
+
+    ck = tmp_path / "ck"
+    shutil.copytree(tiny_ckpt["drone"], ck)
+    r = run_cli("semantic", "evaluator", "--checkpoint", ck, "--steps", 2, "-n", 4, "--pool", 16, "-q")
+    assert r.code == 0, r.err
+    assert (ck / "evaluator" / "model.safetensors").is_file()
+    meta = json.loads((ck / "evaluator" / "evaluator.json").read_text())
+    assert meta["config"]["size"] == 16 and "evaluator_iou" in meta
+
+
+def test_semantic_bad_input(tmp_path):
+    assert_user_error(run_cli("semantic", "train", "--domain", "microscopy", "--steps", 0, "--out", tmp_path / "x"), "positive integer")
+    assert_user_error(run_cli("semantic", "eval", "--checkpoint", tmp_path / "none", "--domain", "drone"), "no checkpoint folder")
+    assert_user_error(run_cli("semantic", "eval", "--checkpoint", "default", "--domain", "drone", "--guidance", "-2"), "--guidance >= 0")
