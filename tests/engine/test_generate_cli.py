@@ -17,7 +17,7 @@ def tiny_ckpt(tmp_path_factory):
     for domain in ("microscopy", "drone"):
         path = tmp_path_factory.mktemp("ckpt") / domain
         r = run_cli("semantic", "train", "--domain", domain, "--size", 16, "--channels", "8,16", "--steps", 2,
-                    "--batch-size", 2, "--out", path, "-q")
+                    "--batch-size", 2, "--out", path, "--no-lablog", "-q")
         assert r.code == 0, r.err
         out[domain] = path
     return out
@@ -39,7 +39,7 @@ def test_train_writes_a_resumable_checkpoint(tiny_ckpt, tmp_path):
     copy = tmp_path / "resumed"
     shutil.copytree(path, copy)
     r = run_cli("semantic", "train", "--domain", "microscopy", "--size", 16, "--channels", "8,16", "--steps", 3,
-                "--batch-size", 2, "--out", copy, "-q")
+                "--batch-size", 2, "--out", copy, "--no-lablog", "-q")
     assert r.code == 0, r.err
     assert json.loads((copy / "semantic.json").read_text())["step"] == 3
     # other settings into the same folder are refused
@@ -140,3 +140,30 @@ def test_semantic_bad_input(tmp_path):
     assert_user_error(run_cli("semantic", "train", "--domain", "microscopy", "--steps", 0, "--out", tmp_path / "x"), "positive integer")
     assert_user_error(run_cli("semantic", "eval", "--checkpoint", tmp_path / "none", "--domain", "drone"), "no checkpoint folder")
     assert_user_error(run_cli("semantic", "eval", "--checkpoint", "default", "--domain", "drone", "--guidance", "-2"), "--guidance >= 0")
+
+
+def test_train_on_generated_folder(tmp_path):
+    data = tmp_path / "data"
+    assert run_cli("generate", "--domain", "drone", "-n", 3, "--procedural", "--size", 32, "--out", data, "-q").code == 0
+    ck = tmp_path / "ck"
+    r = run_cli("semantic", "train", "--domain", "drone", "--data", data, "--size", 16, "--channels", "8,16",
+                "--steps", 1, "--batch-size", 2, "--out", ck, "--no-lablog", "-q")
+    assert r.code == 0, r.err
+    assert json.loads((ck / "semantic.json").read_text())["data"] == str(data)
+    # a cell model refuses a folder without labels.csv
+    r = run_cli("semantic", "train", "--domain", "microscopy", "--data", data, "--size", 16, "--channels", "8,16",
+                "--steps", 1, "--out", tmp_path / "ck2", "--no-lablog")
+    assert_user_error(r, "labels.csv")
+
+
+def test_train_is_recorded_in_the_lab_log(tmp_path):
+    import lablog
+
+    db = tmp_path / "lab.duckdb"
+    r = run_cli("semantic", "train", "--domain", "drone", "--size", 16, "--channels", "8,16", "--steps", 1,
+                "--batch-size", 2, "--out", tmp_path / "ck", "--lablog", db, "-q")
+    assert r.code == 0, r.err
+    log = lablog.LabLog(db, create=False)
+    runs = log.runs(experiment="semantic")
+    log.close()
+    assert len(runs) == 1 and runs[0]["status"] == "finished"
