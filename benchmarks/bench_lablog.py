@@ -9,7 +9,8 @@ would). Then times, best of 5 each, through ``log.sql`` (which includes locking 
 
 Baseline: what MLflow's SQL store does per ``log_metric`` — one INSERT into a ``metrics`` table and one
 COMMIT per point, in SQLite (MLflow's default SQL backend) with its default durability. It is measured on
-BASELINE_POINTS points and extrapolated (per-point cost × N_POINTS); the script says so in its output.
+BASELINE_POINTS points and extrapolated (per-point cost × N_POINTS); the script says so in its output. A
+second, generous baseline turns SQLite's fsync per commit off (WAL, synchronous=NORMAL).
 (MLflow also upserts ``latest_metrics`` per point, which would make it slower still; the baseline here
 leaves that out, so the ratio is conservative.)
 
@@ -47,6 +48,7 @@ def bench_lablog(folder: Path, n_points: int, n_runs: int) -> tuple[float, dict[
             for s in range(steps):
                 v = 1.0 / (s + 1)
                 run.log_metrics({k: v for k in KEYS}, step=s, epoch=s // 10)
+    log.flush()  # timed until every point is merged into the database, not just journaled
     elapsed = time.perf_counter() - t0
     logged = steps * len(KEYS) * n_runs
     assert log.sql("SELECT count(*) FROM metrics") == [(logged,)]
@@ -62,8 +64,11 @@ def bench_lablog(folder: Path, n_points: int, n_runs: int) -> tuple[float, dict[
     return logged / elapsed, times, logged
 
 
-def bench_sqlite_baseline(folder: Path, n_points: int) -> float:
-    con = sqlite3.connect(folder / "mlflow.db")
+def bench_sqlite_baseline(folder: Path, n_points: int, fast: bool = False) -> float:
+    con = sqlite3.connect(folder / ("mlflow_fast.db" if fast else "mlflow.db"))
+    if fast:  # the most generous SQLite setting: WAL without an fsync per commit
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
     con.execute("CREATE TABLE metrics (key VARCHAR(250), value FLOAT, timestamp BIGINT, run_uuid VARCHAR(32), step BIGINT, "
                 "is_nan BOOLEAN, PRIMARY KEY (key, timestamp, step, run_uuid, value, is_nan))")
     con.commit()
@@ -88,10 +93,13 @@ def main() -> None:
     try:
         rate, times, logged = bench_lablog(folder, a.points, a.runs)
         base = bench_sqlite_baseline(folder, a.baseline_points)
+        fast = bench_sqlite_baseline(folder, 20 * a.baseline_points, fast=True)
         print(f"lab log: {logged:,} points over {a.runs} runs in {logged / rate:.2f} s = {rate:,.0f} points/s (target >= 200,000)")
         print(f"baseline (MLflow SQL store style: SQLite, one INSERT + COMMIT per point): measured on {a.baseline_points:,} points "
               f"= {base:,.0f} points/s; extrapolated to {logged:,} points: {logged / base:,.0f} s")
         print(f"ratio: {rate / base:,.0f}x the baseline (target >= 100x)")
+        print(f"generous baseline (same, but SQLite WAL + synchronous=NORMAL, no fsync per commit), on {20 * a.baseline_points:,} points: "
+              f"{fast:,.0f} points/s; ratio {rate / fast:,.0f}x")
         for name, t in times.items():
             print(f"{name}: {t * 1000:.1f} ms (best of 5, incl. lock + open; target < 200 ms)")
         size = sum(p.stat().st_size for p in folder.glob("bench.duckdb*"))

@@ -47,10 +47,11 @@ class Journal:
 
     def append(self, data: bytes) -> int:
         """Write one encoded record; returns the journal's size after it."""
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
+        n = os.write(self._fd, data)
+        if n < len(data):  # a short write (signal, full disk): finish it
+            view = memoryview(data)[n:]
+            while view:
+                view = view[os.write(self._fd, view):]
         self.size += len(data)
         return self.size
 

@@ -105,7 +105,8 @@ class LabLog:
         self.max_pending_points = int(max_pending_points)
         self._journal_dir = internal_dir(self.path) / "journal"
         self._lock = LabLogLock(internal_dir(self.path))
-        self._mutex = threading.RLock()
+        self._mutex = threading.RLock()  # the batch, the open runs, the timer: held for microseconds
+        self._db_lock = threading.RLock()  # the host connection and merges: held for a whole session
         self._batch = Batch()
         self._runs: dict[str, Run] = {}
         self._closing: dict[str, Run] = {}
@@ -153,7 +154,7 @@ class LabLog:
         if not read_only and self.read_only:
             raise LabLogError(f"lab log {self.path} was opened read-only")
         lock = self._lock.shared(timeout) if read_only else self._lock.exclusive(timeout)
-        with self._mutex, lock, attached(self._host_connection(), self.path, read_only=read_only, timeout_s=timeout) as con:
+        with self._db_lock, lock, attached(self._host_connection(), self.path, read_only=read_only, timeout_s=timeout) as con:
             return fn(con)
 
     def _write_session(self, fn, timeout_s: float | None = None):
@@ -325,25 +326,27 @@ class LabLog:
         run = Run(self, run_id, experiment, name, parent_id, journal)
         with self._mutex:
             self._runs[run_id] = run
-            run._write(record)
-            if tags:
-                run.set_tags(tags)
+        run._write(record)
+        if tags:
+            run.set_tags(tags)
         return run
 
     def _end_run(self, run: Run) -> None:
         with self._mutex:
             self._runs.pop(run.id, None)
             self._closing[run.id] = run
-            if time.monotonic() - self._last_merge >= self.flush_interval_s:
-                self._merge(block=False, must=False)  # else the timer merges it within flush_interval_s
+            due = time.monotonic() - self._last_merge >= self.flush_interval_s
+        if due:
+            self._merge(block=False, must=False)  # else the timer merges it within flush_interval_s
 
     # -- merging -------------------------------------------------------------------------------------
-    def _pending(self) -> None:
-        """Called (under the mutex) after each record: merge soon, or now if the batch is large."""
+    def _pending(self) -> bool:
+        """Called under the mutex after each record; True if the caller must merge now (a large batch)."""
         if self._batch.n_points >= self.max_pending_points:
-            self._merge(block=True, must=False)
-        elif self._timer is None and not self._exiting:
+            return True
+        if self._timer is None and not self._exiting:
             self._schedule(self.flush_interval_s)
+        return False
 
     def _schedule(self, delay: float) -> None:
         self._timer = threading.Timer(delay, self._on_timer)
@@ -367,24 +370,42 @@ class LabLog:
             self._timer = None
             if self._exiting or os.getpid() != self._pid or (self._batch.empty() and not self._closing):
                 return
-            try:
-                merged = self._merge(block=False, must=False)
-            except Exception as exc:  # the data stays in the journal and the batch; tell, then retry later
-                warnings.warn(f"lab log {self.path}: background merge failed ({exc}); retrying", RuntimeWarning)
-                merged = False
-            if not merged and self._timer is None:
-                self._schedule(min(0.05 + 0.1 * self.flush_interval_s, 1.0))
+        try:
+            merged = self._merge(block=False, must=False)
+        except Exception as exc:  # the data stays in the journal and the batch; tell, then retry later
+            warnings.warn(f"lab log {self.path}: background merge failed ({exc}); retrying", RuntimeWarning)
+            merged = False
+        if not merged:
+            with self._mutex:
+                if self._timer is None and not self._exiting:
+                    self._schedule(min(0.05 + 0.1 * self.flush_interval_s, 1.0))
 
     def _merge(self, block: bool, must: bool) -> bool:
-        """Merge the batch in one transaction. Non-blocking: one try. Returns whether it merged."""
-        with self._mutex:
-            if self._batch.empty() and not self._closing:
-                self._last_merge = time.monotonic()
-                return True
-            live = set(self._runs)
+        """Merge the batch in one transaction; returns whether it merged. Never call it holding the mutex.
+
+        The batch is swapped out under the mutex and written without it, so logging goes on (into a
+        fresh batch) while DuckDB works; a failed merge puts the batch back in front of the new records.
+        """
+        if not self._db_lock.acquire(blocking=block):
+            return False
+        try:
+            with self._mutex:
+                if self._batch.empty() and not self._closing:
+                    self._last_merge = time.monotonic()
+                    return True
+                batch, self._batch = self._batch, Batch()
+                closing = list(self._closing)
+                live = set(self._runs)
+
+            def put_back() -> None:
+                with self._mutex:
+                    batch.extend(self._batch)
+                    self._batch = batch
+
             try:
-                self._session(lambda con: self._batch.apply(con, live, time.time()), read_only=False, timeout_s=None if block else 0.0)
+                self._session(lambda con: batch.apply(con, live, time.time()), read_only=False, timeout_s=None if block else 0.0)
             except (LockTimeout, DatabaseBusy):
+                put_back()
                 if must:
                     raise self._busy("writing") from None
                 if block:
@@ -395,13 +416,20 @@ class LabLog:
                     )
                 return False
             except duckdb.Error as exc:
+                put_back()
                 raise LabLogError(f"could not write to lab log {self.path}: {str(exc).strip().splitlines()[0]}") from None
-            self._batch.clear()
-            self._last_merge = time.monotonic()
-            for run_id, run in list(self._closing.items()):
-                run._journal.close(delete=True)
-                del self._closing[run_id]
+            except BaseException:
+                put_back()
+                raise
+            with self._mutex:
+                self._last_merge = time.monotonic()
+                for run_id in closing:
+                    run = self._closing.pop(run_id, None)
+                    if run is not None:
+                        run._journal.close(delete=True)
             return True
+        finally:
+            self._db_lock.release()
 
     def flush(self) -> None:
         """Merge everything this process logged into the database now."""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "STATUSES"]
 
 STATUSES = ("running", "finished", "failed", "killed")
+_BIG = 2**62
 
 
 class Run:
@@ -100,7 +101,9 @@ class Run:
             size = self._journal.append(data)
             add(log._batch)
             log._batch.offsets[self.id] = size
-            log._pending()
+            merge_now = log._pending()
+        if merge_now:
+            log._merge(block=True, must=False)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Typed params (bool, int, float, str, None, or JSON-able lists/dicts); immutable per run."""
@@ -140,37 +143,50 @@ class Run:
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None, epoch: int | None = None) -> None:
         """One batch of points at one step and time. ``step=None``: per key, one more than its last step."""
-        if not isinstance(metrics, Mapping):
+        # The hot path of a training loop: validate a set of keys once, encode the record by hand.
+        if type(metrics) is not dict and not isinstance(metrics, Mapping):
             raise LabLogError(f"log_metrics expects a dict of key -> number, got {type(metrics).__name__}")
         if not metrics:
             return
-        step = check_step(step)
-        epoch = check_step(epoch, "epoch")
+        if step is not None and (type(step) is not int or not -_BIG < step < _BIG):
+            step = check_step(step)
+        if epoch is not None and (type(epoch) is not int or not -_BIG < epoch < _BIG):
+            epoch = check_step(epoch, "epoch")
         t = time.time()
-        keys = list(metrics)
-        ktuple = tuple(keys)
-        keys_json = self._keys_json.get(ktuple)
-        if keys_json is None:  # first time this set of keys is logged: validate and encode once
-            for key in keys:
+        ktuple = tuple(metrics)
+        cached = self._keys_json.get(ktuple)
+        if cached is None:  # first time this set of keys is logged
+            for key in ktuple:
                 check_key(key)
-            keys_json = self._keys_json[ktuple] = json.dumps(keys)
+            cached = self._keys_json[ktuple] = (json.dumps(ktuple), list(ktuple))
+        keys_json, keys = cached
         values = [v if type(v) is float else metric_value(v, k) for k, v in metrics.items()]
+        values_json = repr(values)
+        if "n" in values_json:  # nan or inf: JSON spells them NaN, Infinity
+            values_json = json.dumps(values)
         next_step = self._next_step
         if step is None:
             steps: int | list[int] = [next_step.get(k, 0) for k in keys]
             for k, s in zip(keys, steps):
                 next_step[k] = s + 1
-            steps_json = json.dumps(steps)
+            steps_json = repr(steps)
         else:
             steps = step
             for k in keys:
-                if step >= next_step.get(k, 0):
+                if next_step.get(k, 0) <= step:
                     next_step[k] = step + 1
             steps_json = str(step)
-        data = (
-            f'{{"t":"m","ts":{t!r},"e":{"null" if epoch is None else epoch},"k":{keys_json},"s":{steps_json},"v":{json.dumps(values)}}}\n'
-        ).encode()
-        self._append(data, lambda batch: batch.add_metrics(self.id, keys, steps, epoch, values, t))
+        data = f'{{"t":"m","ts":{t!r},"e":{"null" if epoch is None else epoch},"k":{keys_json},"s":{steps_json},"v":{values_json}}}\n'.encode()
+        log = self._log
+        if self.status != "running" or os.getpid() != log._pid:
+            self._append(b"", None)  # raises the right error
+        with log._mutex:
+            size = self._journal.append(data)
+            log._batch.add_metrics(self.id, ktuple, steps, epoch, values, t)
+            log._batch.offsets[self.id] = size
+            merge_now = log._pending()
+        if merge_now:
+            log._merge(block=True, must=False)
 
     # -- artifacts -----------------------------------------------------------------------------------
     def _claim(self, name: str) -> str:
