@@ -2,7 +2,7 @@
 
 Every ``log_*`` call validates its input, appends one record to the run's journal (durable against the
 death of the process once the call returns) and to the lab log's in-memory batch, which is merged into the
-database every ``flush_interval_s`` (see :mod:`lablog`). Leaving the ``with`` block ends the run:
+database within ``flush_interval_s`` (see :mod:`lablog`). Leaving the ``with`` block ends the run:
 ``finished`` normally, ``failed`` on an exception (its type and message in ``runs.error``), ``killed`` on
 Ctrl-C (KeyboardInterrupt); the exception propagates unchanged.
 
