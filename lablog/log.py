@@ -386,6 +386,8 @@ class LabLog:
         The batch is swapped out under the mutex and written without it, so logging goes on (into a
         fresh batch) while DuckDB works; a failed merge puts the batch back in front of the new records.
         """
+        if os.getpid() != self._pid:
+            return False  # a forked child holds a copy of the parent's batch: only the parent merges it
         if not self._db_lock.acquire(blocking=block):
             return False
         try:

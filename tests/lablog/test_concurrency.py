@@ -84,3 +84,10 @@ def test_process_killed_inside_a_transaction_leaves_a_working_lablog(tmp_path):
     with log.start_run("e", "after") as run:
         run.log_metric("m", 1.0)
     assert log.sql("SELECT count(*) FROM metrics") == [(1,)]
+
+
+def test_a_forked_child_neither_logs_nor_merges_the_parents_batch(tmp_path):
+    path = tmp_path / "lab.duckdb"
+    out, err = _spawn("forked", path).communicate(timeout=60)
+    assert "child refused: a lab log run cannot be used across fork()" in out, err
+    assert lablog.LabLog(path).sql("SELECT value FROM metrics") == [(1.0,)]  # once, from the parent

@@ -6,6 +6,7 @@
   ``logged B`` after each batch returns (the parent SIGKILLs it).
 * ``hold PATH`` — take the exclusive lock, open the database read-write, insert rows in an open
   transaction, print ``holding`` and sleep (the parent SIGKILLs it mid-transaction).
+* ``forked PATH`` — fork while a run has unmerged points; the child tries to log, then exits.
 * ``sqlloop PATH STOP`` — run ``dataengine sql`` through the real command line in a loop until the file
   STOP exists; print the number of queries; exit 1 if any query failed or a count went down.
 """
@@ -58,6 +59,23 @@ def hold(path):
         time.sleep(60)
 
 
+def forked(path):
+    import os
+
+    log = lablog.LabLog(path, flush_interval_s=100)
+    run = log.start_run("e", "parent")
+    run.log_metric("m", 1.0)
+    pid = os.fork()
+    if pid == 0:  # the child has a copy of the unmerged batch: it must neither log nor merge it at exit
+        try:
+            run.log_metric("m", 2.0)
+        except lablog.LabLogError as exc:
+            print("child refused:", exc, flush=True)
+        sys.exit(0)
+    os.waitpid(pid, 0)
+    run.end()
+
+
 def sqlloop(path, stop):
     from engine.cli import main
 
@@ -84,4 +102,4 @@ def sqlloop(path, stop):
 
 
 if __name__ == "__main__":
-    {"write": write, "killme": killme, "hold": hold, "sqlloop": sqlloop}[sys.argv[1]](*sys.argv[2:])
+    {"write": write, "killme": killme, "hold": hold, "forked": forked, "sqlloop": sqlloop}[sys.argv[1]](*sys.argv[2:])
