@@ -23,8 +23,8 @@ def subtract_black_level(raw: torch.Tensor, levels: torch.Tensor) -> torch.Tenso
     Returns:
         ``(B, 1, H, W)``; may be negative (dark noise), nothing is clipped here.
 
-    >>> subtract_black_level(torch.ones(1, 1, 2, 2), torch.tensor([0.1, 0.2, 0.3, 0.4])).flatten().tolist()
-    [0.8999999761581543, 0.800000011920929, 0.699999988079071, 0.6000000238418579]
+    >>> subtract_black_level(torch.ones(1, 1, 2, 2), torch.tensor([0.5, 0.25, 0.75, 0.0])).flatten().tolist()
+    [0.5, 0.75, 0.25, 1.0]
     """
     check_image(raw, "raw", 1, even=True)
     if levels.shape not in ((4,), (raw.shape[0], 4)):

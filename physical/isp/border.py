@@ -41,20 +41,28 @@ def _taps(kernel: torch.Tensor) -> list[tuple[int, int, torch.Tensor | float]]:
 def correlate2d(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """Correlate every channel of ``x`` ``(B, C, H, W)`` with ``kernel`` ``(kh, kw)`` (odd sizes), same size out.
 
-    Differentiable in ``x`` and ``kernel``.
+    Differentiable in ``x`` and ``kernel``. Shifted sums on CPU, ``conv2d`` on CUDA (same correlation).
     """
     kernel = kernel.to(device=x.device, dtype=x.dtype)
     kh, kw = kernel.shape
-    b, c, h, w = x.shape
     padded = pad(x, kh // 2, kh // 2, kw // 2, kw // 2)
-    if x.is_cuda:
-        weight = kernel.expand(c, 1, kh, kw)
-        return F.conv2d(padded, weight, groups=c)
+    return _by_conv2d(padded, kernel) if x.is_cuda else _by_shifted_sums(padded, kernel)
+
+
+def _by_conv2d(padded: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    c = padded.shape[1]
+    weight = kernel.expand(c, 1, *kernel.shape).contiguous()
+    return F.conv2d(padded, weight, groups=c)
+
+
+def _by_shifted_sums(padded: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    kh, kw = kernel.shape
+    h, w = padded.shape[-2] - kh + 1, padded.shape[-1] - kw + 1
     out = None
     for dy, dx, weight in _taps(kernel):
         term = padded[..., dy : dy + h, dx : dx + w] * weight
         out = term if out is None else out + term
-    return out if out is not None else torch.zeros_like(x)
+    return out if out is not None else padded[..., :h, :w] * 0.0
 
 
 def correlate_h(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:

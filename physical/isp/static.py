@@ -66,6 +66,8 @@ class Step:
     name: str  # the stage it produces
     key: str  # what configures it; equal keys after equal prefixes give equal images
     fn: Callable[[torch.Tensor], torch.Tensor]
+    # The same stage writing into a given tensor (no autograd): lets a renderer fill its outputs in place.
+    into: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
 
 def static_steps(spec: ViewSpec, params: dict[str, torch.Tensor], pattern: str) -> list[Step]:
@@ -78,8 +80,8 @@ def static_steps(spec: ViewSpec, params: dict[str, torch.Tensor], pattern: str) 
         Step("colour_matrix", "colour_matrix", lambda x: colour_matrix(x, params["colour_matrix"])),
         Step("sharpening", f"sharpening={spec.sharpening}", lambda x: on_luma(x, sharpen)),
         Step("denoising", f"denoising={spec.denoising}", lambda x: on_luma(x, denoise)),
-        Step("clip", "clip", lambda x: clip(x, 0.0, 1.0)),
-        Step("gamma", "gamma", lambda x: gamma_correct(x, GAMMA)),
+        Step("clip", "clip", lambda x: clip(x, 0.0, 1.0), lambda x, out: clip(x, 0.0, 1.0, out=out)),
+        Step("gamma", "gamma", lambda x: gamma_correct(x, GAMMA), lambda x, out: gamma_correct(x, GAMMA, out=out)),
     ]
 
 

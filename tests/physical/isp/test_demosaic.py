@@ -103,4 +103,4 @@ def test_one_pixel_crop_moves_the_phase(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_gradcheck_float64(method, gen):
     raw = torch.rand(1, 1, 8, 8, generator=gen, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda x: demosaic(x, "GRBG", method), (raw,))
+    assert torch.autograd.gradcheck(lambda x: demosaic(x, "GRBG", method), (raw,), fast_mode=True)

@@ -112,3 +112,17 @@ def test_black_level_from_a_simulated_raw_meta():
     assert cam.pattern == "GRBG" and cam.black_level == pytest.approx((100 / 65535,) * 4)
     with pytest.raises(InputError, match="normalised black level"):
         IspCamera.from_device(get_device("drone-l1d-20c"), black_level=4096.0)
+
+
+def test_chunked_rendering_on_cpu_equals_the_whole_batch(gen, monkeypatch):
+    import physical.isp.views as views
+
+    monkeypatch.setattr(views, "_CPU_CHUNK_PIXELS", 2 * 16 * 24)  # 2 tiles per chunk: chunks of 2, 2 and 1
+    raw = torch.rand(5, 1, 16, 24, generator=gen) * 0.6 + 0.07
+    names = ["menon2007+unsharp_masking+median_denoising", "bilinear+sharpening_filter+gaussian_denoising"]
+    for requires_grad in (False, True):  # in-place output path, and the differentiable one
+        out = render_views(raw.clone().requires_grad_(requires_grad), names, DRONE)
+        for name in names:
+            assert out[name].shape == (5, 3, 16, 24)
+            torch.testing.assert_close(out[name], StaticISP(name, DRONE)(raw), atol=1e-6, rtol=0)
+    assert out[names[0]].requires_grad
