@@ -51,9 +51,16 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str = "table", max_w
     texts = [[cell(v) for v in r] for r in rows]
     texts = [[t if len(t) <= max_width else t[: max_width - 1] + "…" for t in r] for r in texts]
     widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows if r[i] is not None) and rows for i in range(len(columns))]
+
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    # numeric columns (every non-NULL value a number) are right-aligned
+    numeric = [bool(rows) and all(is_number(r[i]) for r in rows if r[i] is not None) for i in range(len(columns))]
+
     def line(values):
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
     out = [line(columns), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in texts]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -9,10 +9,10 @@ import atexit
 import json
 import os
 import threading
-import weakref
 import time
 import uuid
 import warnings
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any

@@ -44,7 +44,7 @@ def check_step(step: object, what: str = "step") -> int | None:
 
 
 def metric_value(value: object, key: str) -> float:
-    if isinstance(value, (str, bytes, bool)) or value is None:
+    if isinstance(value, (str, bytes, bool)) or value is None or type(value).__name__ == "bool_":
         raise LabLogError(f"metric {key!r}: expected a number, got {value!r}")
     try:
         return float(value)

@@ -13,7 +13,6 @@ line and the prompt goes on. History is kept with readline in ``~/.dataengine_sq
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
