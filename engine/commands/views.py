@@ -12,7 +12,8 @@ Where the numbers come from:
 - normalisation: stored DN / (2^stored_bits − 1) — 65535 for both presets, as the published datasets
   are divided on load;
 - black level: a capture manifest (``manifest.json`` with ``raw_meta``, as ``dataengine capture`` writes)
-  in the frame's folder or a parent up to ``--raw`` gives the simulator's black level
+  in the frame's folder or a parent up to ``--raw`` (or the dataset root above ``--raw`` when ``--raw`` is
+  its ``images/`` or ``images/raw_scaleNNN/`` folder) gives the simulator's black level
   (``raw_meta.black_level_dn`` / full scale) and the CFA pattern; without one, the device's
   ``camera.black_level`` (the seed's values, which describe the published files);
 - white balance and colour matrix: always the device's camera parameters.
@@ -33,7 +34,7 @@ from engine.contact_sheet import write_contact_sheet
 from engine.device_files import resolve_device
 from engine.errors import UserError
 from engine.imagefiles import list_tiffs, read_raw
-from engine.layout import parse_intensity_folder
+from engine.layout import IMAGES_DIR, parse_intensity_folder
 from engine.manifest import read_manifest, write_manifest
 from engine.output import staged_output
 from engine.progress import progress
@@ -86,10 +87,21 @@ class _Calibration:
         self.root, self.device = root.resolve(), device
         self._cache: dict[Path, tuple[IspCamera, int, str]] = {}
 
-    def _manifest_meta(self, folder: Path) -> tuple[dict, Path] | None:
+    def _search_path(self, folder: Path) -> list[Path]:
+        """The frame's folder and its parents up to ``--raw``; above it only the dataset layout's own
+        folders (``--raw`` pointing at ``DATA/images/raw_scaleNNN`` or ``DATA/images`` finds ``DATA``'s manifest)."""
         here = folder.resolve()
         chain = [here, *here.parents]
-        for path in chain[: chain.index(self.root) + 1] if self.root in chain else [here]:
+        path = chain[: chain.index(self.root) + 1] if self.root in chain else [here]
+        top = self.root
+        if parse_intensity_folder(top.name) is not None:
+            path.append(top := top.parent)
+        if top.name == IMAGES_DIR:
+            path.append(top.parent)
+        return path
+
+    def _manifest_meta(self, folder: Path) -> tuple[dict, Path] | None:
+        for path in self._search_path(folder):
             manifest = read_manifest(path)
             if manifest and isinstance(manifest.get("raw_meta"), dict):
                 return manifest["raw_meta"], path

@@ -60,6 +60,17 @@ def test_views_of_a_capture_use_its_black_level(captured, tmp_path):
     assert sheet.format == "PNG" and sheet.size[0] > sheet.size[1] > 200  # 2 intensities × 12 views
 
 
+def test_raw_pointing_inside_a_capture_still_finds_its_manifest(captured, tmp_path):
+    out = tmp_path / "views"
+    view = "bilinear+unsharp_masking+gaussian_denoising"
+    result = run_cli("views", "--raw", captured / "images" / "raw_scale050", "--device", DEVICE, "--views", view,
+                     "--out", out, "--quiet")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in (out / "views" / view).iterdir()) == ["a.png", "b.png"]
+    sources = json.loads((out / "manifest.json").read_text())["black_level_sources"]
+    assert sources == {".": f"capture manifest {(captured / 'manifest.json').resolve()}"}
+
+
 def test_flat_folder_subset_and_tiff16(tmp_path):
     raw_dir = tmp_path / "raw"
     raw_dir.mkdir()
