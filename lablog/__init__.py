@@ -27,7 +27,7 @@ once. So no process keeps the database open:
    record in an in-memory batch. Once a call returns, its data survives the death of the process.
 2. **Short merges, off the logging path.** ``flush_interval_s`` (2 s) after the first unmerged record, a
    background timer swaps the batch out and tries to take the exclusive lock *without waiting*; with it,
-   it attaches the database read-write to a process-wide in-memory DuckDB (≈ 2 ms, against ≈ 25 ms for
+   it attaches the database read-write to the LabLog's long-lived in-memory DuckDB (≈ 2 ms, against ≈ 25 ms for
    starting an instance), inserts the whole batch in one transaction (metric points as NumPy columns of
    integer codes), records how many journal bytes are merged, and detaches (which checkpoints and frees
    DuckDB's file lock). If the lock is busy it retries shortly after — logging never waits for other
@@ -49,8 +49,8 @@ once. So no process keeps the database open:
 Limits: freshly logged data — and the end of a run — reaches other processes' queries after about
 ``flush_interval_s`` (the logging process's own queries, and any LabLog of that process, merge first and
 see everything; ``flush()`` makes it visible at once). The locks are advisory ``flock``s on
-the folder beside the database: every process must reach it by the same path on one machine or on a file
-system with working ``flock`` (local disks; NFS v4); a foreign program that opens the file directly (the
+the folder beside the database: every process must see that folder on one machine or on a file system
+with working ``flock`` (local disks; NFS v4); a foreign program that opens the file directly (the
 ``duckdb`` shell) makes writers retry and readers wait until it closes. A LabLog is per process (no
 sharing across ``fork``); several threads may share one. Each merge or query reopens the file (a few ms
 to attach, ≈ 25 ms for a user query's own locked-down connection), so the design suits many runs logging
