@@ -58,11 +58,20 @@ def _by_conv2d(padded: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 def _by_shifted_sums(padded: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     kh, kw = kernel.shape
     h, w = padded.shape[-2] - kh + 1, padded.shape[-1] - kw + 1
-    out = None
-    for dy, dx, weight in _taps(kernel):
-        term = padded[..., dy : dy + h, dx : dx + w] * weight
-        out = term if out is None else out + term
-    return out if out is not None else padded[..., :h, :w] * 0.0
+    taps = _taps(kernel)
+    if not taps:
+        return padded[..., :h, :w] * 0.0
+    views = [(padded[..., dy : dy + h, dx : dx + w], weight) for dy, dx, weight in taps]
+    if kernel.requires_grad or (torch.is_grad_enabled() and padded.requires_grad):
+        out = views[0][0] * views[0][1]
+        for view, weight in views[1:]:
+            out = out + view * weight  # out of place: autograd records every tap
+        return out
+    # No autograd: accumulate into one fresh buffer, one fused multiply-add per tap (no temporaries).
+    out = views[0][0] * views[0][1]
+    for view, weight in views[1:]:
+        out.add_(view, alpha=weight)
+    return out
 
 
 def correlate_h(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:

@@ -75,6 +75,8 @@ def test_stencil_correlation_equals_conv2d_with_reflect_padding(gen):
     # the CUDA branch (conv2d) computes the same correlation; run it here on the CPU
     padded = F.pad(x, (1, 1, 2, 2), mode="reflect")
     torch.testing.assert_close(_by_conv2d(padded, k), _by_shifted_sums(padded, k), atol=1e-12, rtol=0)
+    with torch.no_grad():  # the in-place accumulation used without autograd
+        torch.testing.assert_close(correlate2d(x, k), ref, atol=1e-12, rtol=0)
     assert torch.equal(correlate2d(x, torch.zeros(3, 3, dtype=torch.float64)), torch.zeros_like(x))
 
 

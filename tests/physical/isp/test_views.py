@@ -124,5 +124,5 @@ def test_chunked_rendering_on_cpu_equals_the_whole_batch(gen, monkeypatch):
         out = render_views(raw.clone().requires_grad_(requires_grad), names, DRONE)
         for name in names:
             assert out[name].shape == (5, 3, 16, 24)
-            torch.testing.assert_close(out[name], StaticISP(name, DRONE)(raw), atol=1e-6, rtol=0)
+            torch.testing.assert_close(out[name], StaticISP(name, DRONE)(raw), atol=1e-5, rtol=0)  # float32 rounding
     assert out[names[0]].requires_grad
