@@ -161,10 +161,12 @@ def _red_cells(h: int, w: int, px_per_um: float, keep_out: tuple[float, float, f
     cxs = _u(g, -r_mean, w + r_mean, n_try)
     rs = r_mean * _u(g, 0.9, 1.1, n_try)
     kept: list[int] = []
+    ly, lx, lr = cys.tolist(), cxs.tolist(), rs.tolist()  # Python floats: the rejection loop is scalar work
+    min_gap = 1.55 * r_mean
     for i in range(n_try):
-        if math.hypot(float(cys[i]) - cy0, float(cxs[i]) - cx0) < r_keep + 0.85 * float(rs[i]):
+        if math.hypot(ly[i] - cy0, lx[i] - cx0) < r_keep + 0.85 * lr[i]:
             continue
-        if any(math.hypot(float(cys[i] - cys[j]), float(cxs[i] - cxs[j])) < 1.55 * r_mean for j in kept):
+        if any(math.hypot(ly[i] - ly[j], lx[i] - lx[j]) < min_gap for j in kept):
             continue
         kept.append(i)
     conc = torch.zeros(h, w)

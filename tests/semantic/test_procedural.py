@@ -37,30 +37,28 @@ def test_every_class_renders(code):
     assert torch.equal(layers.scene, again.scene)
 
 
-def _stats(code, seeds=range(4)):
+def _stats(code, seeds=range(3)):
+    """(cell area, nucleus area) in pixels at 162.5 nm/px for a few seeds."""
     out = []
     for s in seeds:
         layers = render_smear(code, g(s), 256)
-        cell = float((layers.cell > 0.5).sum())
-        nuc = float((layers.nucleus > 0.5).sum())
-        out.append((cell, nuc, layers))
+        out.append((float((layers.cell > 0.5).sum()), float((layers.nucleus > 0.5).sum())))
     return out
 
 
 def test_sizes_and_nucleus_fractions_follow_domain():
     px_um = 1000 / 162.5
-    for code in ("LYT", "MON", "NGS"):
+    stats = {code: _stats(code) for code in ("LYT", "MON", "NGS")}
+    for code, rows in stats.items():
         lo, hi = MORPHOLOGY[code].diameter_um
-        for cell, _nuc, _ in _stats(code):
+        for cell, _nuc in rows:
             d_um = 2 * math.sqrt(cell / math.pi) / px_um
             assert 0.85 * lo <= d_um <= 1.1 * hi, (code, d_um)
-    lyt = [n / c for c, n, _ in _stats("LYT")]
-    ngs = [n / c for c, n, _ in _stats("NGS")]
-    mon_size = sum(c for c, _, _ in _stats("MON"))
-    lyt_size = sum(c for c, _, _ in _stats("LYT"))
+    lyt = [n / c for c, n in stats["LYT"]]
+    ngs = [n / c for c, n in stats["NGS"]]
     assert min(lyt) > 0.55, lyt  # lymphocyte nucleus fills most of the cell
     assert max(ngs) < 0.4, ngs  # lobes joined by strands
-    assert mon_size > 2 * lyt_size
+    assert sum(c for c, _ in stats["MON"]) > 2 * sum(c for c, _ in stats["LYT"])
 
 
 def test_red_cell_diameter_and_pallor():
