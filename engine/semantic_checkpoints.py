@@ -2,7 +2,7 @@
 
     DIR/semantic.json                      DiffusionConfig + what made it (step, data, command, timings)
     DIR/unet/config.json, diffusion_pytorch_model.safetensors     EMA weights (``save_pretrained``)
-    DIR/evaluator/evaluator.json, model.safetensors               the evaluator network (optional)
+    DIR/evaluator/evaluator.json, model.safetensors               the evaluator network (optional, float16)
     DIR/training/unet/...                  raw training weights (resume only)
     DIR/training/optimizer.pt              AdamW state (tensors only; loaded with ``weights_only=True``)
     DIR/training/state.json                step, EMA step
@@ -67,8 +67,11 @@ def _read_json(path: Path) -> dict:
 
 
 def save_evaluator(folder: Path, model: Evaluator, info: dict | None = None) -> None:
+    """The evaluator's weights as float16 safetensors (half the size; loaded back into float32 modules —
+    the rounding moves its logits by ~1e-3, far below what its figures resolve)."""
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "model.safetensors"))
+    state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(folder / "model.safetensors"))
     _write_json(folder / "evaluator.json", {"config": model.config.to_dict(), **(info or {})})
 
 

@@ -134,6 +134,14 @@ def test_semantic_evaluator_is_stored(tiny_ckpt, tmp_path):
     assert (ck / "evaluator" / "model.safetensors").is_file()
     meta = json.loads((ck / "evaluator" / "evaluator.json").read_text())
     assert meta["config"]["size"] == 16 and "evaluator_iou" in meta
+    # eval uses the stored evaluator (float16 on disk, float32 in memory)
+    r = run_cli("semantic", "eval", "--checkpoint", ck, "-n", 3, "--steps", 1, "--json", "-q")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["evaluator_trained_here"] is False
+    from engine.semantic_checkpoints import load_evaluator
+
+    model, _ = load_evaluator(ck / "evaluator")
+    assert next(model.parameters()).dtype.is_floating_point and next(model.parameters()).dtype.itemsize == 4
 
 
 def test_semantic_bad_input(tmp_path):
