@@ -121,3 +121,26 @@ def test_resize():
     assert big.dtype == torch.bool and abs(int(big.sum()) - 32 * 32) <= 64
     with pytest.raises(InputError, match="even output size"):
         resize_scene(x, 33)
+
+
+def test_two_process_data_parallel_training(tmp_path):
+    """accelerate on CPU (gloo): each process draws its own half-batch, gradients are averaged, so the
+    weights stay identical across processes."""
+    from accelerate import debug_launcher
+
+    def train():
+        from accelerate import Accelerator
+
+        c = tiny("drone")
+        acc = Accelerator(cpu=True)
+        t = DiffusionTrainer(c, procedural_source(c), accelerator=acc)
+        x, _ = t.source(0, acc.process_index, 2)
+        for _ in range(2):
+            t.train_step()
+        total = float(sum(p.double().sum() for p in t.export_model().parameters()))
+        (tmp_path / f"rank{acc.process_index}").write_text(f"{total!r} {float(x.sum())!r}")
+
+    debug_launcher(train, num_processes=2)
+    (w0, d0), (w1, d1) = [(tmp_path / f"rank{i}").read_text().split() for i in range(2)]
+    assert w0 == w1  # synchronised weights
+    assert d0 != d1  # different data per process
