@@ -32,7 +32,7 @@ class Scenes(NamedTuple):
 
 def generate_scenes(domain: str, generators: Sequence[torch.Generator], size: int, *, labels: torch.Tensor | None = None,
                     model: tuple[DiffusionConfig, object] | None = None, steps: int = 25, guidance: float = 3.0,
-                    sampler: str = "ddim", batch_size: int = 16, on_batch=None) -> Scenes:
+                    sampler: str = "ddim", eta: float = 1.0, batch_size: int = 16, on_batch=None) -> Scenes:
     """Generate ``len(generators)`` scenes; ``model`` = (config, unet) or None for procedural scenes."""
     d = get_domain(domain)
     if size < 8 or size % 2:
@@ -50,7 +50,7 @@ def generate_scenes(domain: str, generators: Sequence[torch.Generator], size: in
     if config.domain != domain:
         raise InputError(f"the model is a {config.domain} model, not {domain}")
     data = sample(unet, config, generators, labels=labels if config.conditional else None, steps=steps,
-                  guidance=guidance, sampler=sampler, batch_size=batch_size, on_batch=on_batch)
+                  guidance=guidance, sampler=sampler, eta=eta, batch_size=batch_size, on_batch=on_batch)
     scenes = resize_scene(data[:, :3], size)
     masks = resize_mask(data[:, 3:4], size) if d.label_kind == "mask" else None
     return Scenes(scenes, labels if d.classes else None, masks)

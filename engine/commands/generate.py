@@ -40,6 +40,7 @@ def add_scene_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=_positive_int, default=25, help="sampler steps (default 25)")
     p.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale >= 0 (default 3; 1 = none)")
     p.add_argument("--sampler", default="ddim", help=f"one of {', '.join(SAMPLERS.names())} (default ddim)")
+    p.add_argument("--eta", type=float, default=1.0, help="DDIM eta in [0, 1]: 1 stochastic (default, cleaner scenes), 0 deterministic ODE")
     p.add_argument("--size", type=int, default=256, help="output size in pixels (even, default 256)")
     p.add_argument("--checkpoint", default="default", help="checkpoint folder or 'default' (the shipped model)")
     p.add_argument("--batch-size", type=_positive_int, default=16)
@@ -65,6 +66,8 @@ def plan_scenes(args: argparse.Namespace):
     if args.size < 8 or args.size % 2:
         raise UserError(f"expected an even --size >= 8, got {args.size}")
     SAMPLERS.get(args.sampler)
+    if not 0 <= args.eta <= 1:
+        raise UserError(f"expected --eta in [0, 1], got {args.eta}")
     labels = None
     if domain.classes:
         if args.label is not None:
@@ -80,7 +83,7 @@ def plan_scenes(args: argparse.Namespace):
         ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint, domain.name), domain.name)
         model = (ckpt.config, ckpt.unet)
         info = {"source": "diffusion", "checkpoint": str(args.checkpoint), "checkpoint_step": ckpt.info.get("step"),
-                "model_size": ckpt.config.size, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler,
+                "model_size": ckpt.config.size, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler, "eta": args.eta,
                 "resize": "bicubic in linear radiance (antialiased when shrinking), clipped to [0, 1]; masks bilinear on the soft mask, threshold 0.5"}
     return domain, labels, model, info
 
@@ -90,7 +93,7 @@ def make_scenes(args: argparse.Namespace, domain, labels, model, quiet: bool):
     bar = progress(range(args.n), desc="generate", quiet=quiet, unit="scene")
     it = iter(bar)
     out = generate_scenes(domain.name, gens, args.size, labels=labels, model=model, steps=args.steps,
-                          guidance=args.guidance, sampler=args.sampler, batch_size=args.batch_size,
+                          guidance=args.guidance, sampler=args.sampler, eta=args.eta, batch_size=args.batch_size,
                           on_batch=lambda k: [next(it, None) for _ in range(k)])
     names = [f"{NAME_PREFIX[domain.name]}_{i:05d}" for i in range(args.n)]
     codes = [domain.classes[int(i)] for i in out.labels] if out.labels is not None else None

@@ -101,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--steps", type=_positive_int, default=25, help="sampler steps (default 25)")
     v.add_argument("--guidance", type=float, default=3.0)
     v.add_argument("--sampler", choices=SAMPLERS.names(), default="ddim")
+    v.add_argument("--eta", type=float, default=1.0, help="DDIM eta in [0, 1] (default 1)")
     v.add_argument("--evaluator-steps", type=_positive_int, default=600, help="used only when the checkpoint has no evaluator")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -264,7 +265,7 @@ def save_evaluator_into(path: Path, model, info: dict) -> None:
 
 
 def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str, seed: int, quiet: bool,
-                        evaluator_steps: int = 600) -> dict:
+                        evaluator_steps: int = 600, eta: float = 1.0) -> dict:
     cfg = ckpt.config
     evaluator = ckpt.evaluator
     trained_here = evaluator is None
@@ -278,20 +279,20 @@ def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: s
     bar = progress(range(n), desc="sample", quiet=quiet, unit="scene")
     it = iter(bar)
     t0 = time.time()
-    gen = sample(ckpt.unet, cfg, gens, labels=labels, steps=steps, guidance=guidance, sampler=sampler,
+    gen = sample(ckpt.unet, cfg, gens, labels=labels, steps=steps, guidance=guidance, sampler=sampler, eta=eta,
                  on_batch=lambda k: [next(it, None) for _ in range(k)])
     sample_s = time.time() - t0
     ref_a, lab_a = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-a")
     ref_b, _ = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-b")
     figures = evaluate(evaluator, gen, labels, ref_a, lab_a, ref_b, cfg.classes)
-    figures.update({"domain": cfg.domain, "size": cfg.size, "steps": steps, "guidance": guidance, "sampler": sampler,
+    figures.update({"domain": cfg.domain, "size": cfg.size, "steps": steps, "guidance": guidance, "sampler": sampler, "eta": eta,
                     "seed": seed, "checkpoint_step": ckpt.info.get("step"), "evaluator_trained_here": trained_here,
                     "samples_per_s": n / max(sample_s, 1e-9)})
     return figures
 
 
 def format_figures(f: dict) -> str:
-    lines = [f"{f['domain']} ({f['size']}px, step {f['checkpoint_step']}, {f['n_generated']} samples, {f['sampler']} {f['steps']} steps, guidance {f['guidance']}):"]
+    lines = [f"{f['domain']} ({f['size']}px, step {f['checkpoint_step']}, {f['n_generated']} samples, {f['sampler']} {f['steps']} steps, eta {f['eta']}, guidance {f['guidance']}):"]
     if "class_consistency" in f:
         lines.append(f"  evaluator accuracy on held-out procedural scenes: {100 * f['evaluator_accuracy']:.1f} %")
         lines.append(f"  class consistency (mean over classes):            {100 * f['class_consistency']:.1f} %")
@@ -316,7 +317,7 @@ def run_eval(args: argparse.Namespace) -> int:
     results = []
     for ckpt in ckpts:
         f = evaluate_checkpoint(ckpt, args.n, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-                                seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps)
+                                seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps, eta=args.eta)
         results.append(f)
         if not args.json:
             print(format_figures(f))

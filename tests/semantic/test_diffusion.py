@@ -84,8 +84,9 @@ def test_sampling_is_per_sample_deterministic():
     # sample 3 alone is sample 3 of the batch
     one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0)
     assert torch.equal(one[0], a[3])
-    dpm = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="dpm")
-    assert dpm.shape == a.shape and not torch.equal(dpm, a)
+    ode = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=3)
+    assert torch.equal(ode, sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=5))
+    assert not torch.equal(ode, a)  # η = 0 draws no step noise
 
 
 def test_sampling_errors():
@@ -96,6 +97,8 @@ def test_sampling_errors():
         sample(unet, c, g, labels=torch.tensor([0]), guidance=-1)
     with pytest.raises(InputError, match="class labels"):
         sample(unet, c, g)
+    with pytest.raises(InputError, match="eta in"):
+        sample(unet, c, g, labels=torch.tensor([0]), eta=1.5)
     with pytest.raises(InputError, match="unknown sampler 'euler'"):
         sample(unet, c, g, labels=torch.tensor([0]), sampler="euler")
     cd = tiny("drone")
@@ -123,24 +126,38 @@ def test_resize():
         resize_scene(x, 33)
 
 
+_TWO_PROCESS_SCRIPT = """
+import sys
+from pathlib import Path
+from accelerate import Accelerator, debug_launcher
+from semantic.diffusion_config import DiffusionConfig
+from semantic.training import DiffusionTrainer, procedural_source
+
+out = Path(sys.argv[1])
+
+def train():
+    c = DiffusionConfig(domain="drone", size=16, block_out_channels=(8, 16), batch_size=4, warmup_steps=1)
+    acc = Accelerator(cpu=True)
+    t = DiffusionTrainer(c, procedural_source(c), accelerator=acc)
+    x, _ = t.source(0, acc.process_index, 2)
+    for _ in range(2):
+        t.train_step()
+    total = float(sum(p.double().sum() for p in t.export_model().parameters()))
+    (out / f"rank{acc.process_index}").write_text(f"{total!r} {float(x.sum())!r}")
+
+debug_launcher(train, num_processes=2)
+"""
+
+
 def test_two_process_data_parallel_training(tmp_path):
     """accelerate on CPU (gloo): each process draws its own half-batch, gradients are averaged, so the
-    weights stay identical across processes."""
-    from accelerate import debug_launcher
+    weights stay identical across processes. Run in a fresh interpreter: forking a process whose torch
+    thread pools are already running can deadlock."""
+    import subprocess
+    import sys
 
-    def train():
-        from accelerate import Accelerator
-
-        c = tiny("drone")
-        acc = Accelerator(cpu=True)
-        t = DiffusionTrainer(c, procedural_source(c), accelerator=acc)
-        x, _ = t.source(0, acc.process_index, 2)
-        for _ in range(2):
-            t.train_step()
-        total = float(sum(p.double().sum() for p in t.export_model().parameters()))
-        (tmp_path / f"rank{acc.process_index}").write_text(f"{total!r} {float(x.sum())!r}")
-
-    debug_launcher(train, num_processes=2)
+    subprocess.run([sys.executable, "-c", _TWO_PROCESS_SCRIPT, str(tmp_path)], check=True, timeout=180,
+                   env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
     (w0, d0), (w1, d1) = [(tmp_path / f"rank{i}").read_text().split() for i in range(2)]
     assert w0 == w1  # synchronised weights
     assert d0 != d1  # different data per process
