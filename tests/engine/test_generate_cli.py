@@ -175,3 +175,21 @@ def test_train_is_recorded_in_the_lab_log(tmp_path):
     runs = log.runs(experiment="semantic")
     log.close()
     assert len(runs) == 1 and runs[0]["status"] == "finished"
+
+
+def test_default_checkpoints_run_offline(tmp_path):
+    """The shipped checkpoints load (safetensors + config, no network) and generate; same seed, same files."""
+    for domain, extra in (("microscopy", ("--label", "EOS")), ("drone", ())):
+        args = ("generate", "--domain", domain, "-n", 2, *extra, "--steps", 2, "--size", 64, "--seed", 4, "-q")
+        assert run_cli(*args, "--out", tmp_path / f"{domain}-a").code == 0
+        assert run_cli(*args, "--out", tmp_path / f"{domain}-b").code == 0
+        assert _files(tmp_path / f"{domain}-a") == _files(tmp_path / f"{domain}-b")
+        manifest = json.loads((tmp_path / f"{domain}-a" / "manifest.json").read_text())
+        assert manifest["checkpoint"] == "default" and manifest["checkpoint_step"] > 0
+    from engine.semantic_checkpoints import DEFAULT_ROOT, load_checkpoint
+
+    for domain in ("microscopy", "drone"):
+        ck = load_checkpoint(DEFAULT_ROOT / domain, domain)
+        assert ck.evaluator is not None and (DEFAULT_ROOT / domain / "README.md").is_file()
+    total = sum(p.stat().st_size for p in DEFAULT_ROOT.rglob("*") if p.is_file())
+    assert total <= 20e6  # the issue's budget for both

@@ -106,3 +106,13 @@ def test_bad_input_writes_nothing(tmp_path, args, fragments):
     r = run_cli("synthesize", *args, "--size", 16, "--out", tmp_path / "o", "--no-lablog")
     assert_user_error(r, *fragments)
     assert not (tmp_path / "o").exists()
+
+
+def test_synthesize_with_the_default_model(tmp_path):
+    out = tmp_path / "ds"
+    r = run_cli("synthesize", "--domain", "drone", "-n", 1, "--steps", 2, "--size", 32, "--intensities", "0.1,1.0",
+                "--views", "bilinear+sharpening_filter+gaussian_denoising", "--out", out, "-q")
+    assert r.code == 0, r.err
+    assert set(_files(out)) == {"images/raw_scale010/tile_00000.tiff", "images/raw_scale100/tile_00000.tiff",
+                                "masks/tile_00000.png", "scenes/tile_00000.tiff", "contact_sheet.png",
+                                "views/bilinear+sharpening_filter+gaussian_denoising/raw_scale100/tile_00000.png"}
