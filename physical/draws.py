@@ -9,6 +9,7 @@ generator per (file, intensity), so written datasets do not depend on batching.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -24,12 +25,34 @@ def check_generators(generator: Generators, batch: int) -> None:
         raise InputError(f"expected one generator per sample ({batch}), got {len(generator)}")
 
 
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    workers = max(1, torch.get_num_threads())
+    if _POOL is None or _POOL._max_workers != workers:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poisson")
+    return _POOL
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
 def poisson(rate: torch.Tensor, generator: Generators) -> torch.Tensor:
-    """Exact Poisson draws of ``rate`` (B, ...) — unbiased at any count, no Gaussian approximation."""
+    """Exact Poisson draws of ``rate`` (B, ...) — unbiased at any count, no Gaussian approximation.
+
+    torch's CPU Poisson sampler is a serial loop (≈ 50 ns a draw) that releases the GIL, so on the CPU the
+    samples are drawn in parallel threads (``torch.get_num_threads()``), each from its own stream: the given
+    per-sample generators, or, for one generator, per-sample seeds drawn from it first. The result does not
+    depend on the number of threads. On other devices one batched call is made.
+    """
     rate = rate.detach()
-    if isinstance(generator, Sequence):
+    if not isinstance(generator, Sequence):
+        if rate.device.type != "cpu" or rate.ndim == 0:
+            return torch.poisson(rate, generator=generator)
+        seeds = torch.randint(0, 2**62, (rate.shape[0],), generator=generator).tolist()
+        generator = [torch.Generator().manual_seed(s) for s in seeds]
+    if rate.device.type != "cpu" or len(generator) < 2 or torch.get_num_threads() < 2:
         return torch.stack([torch.poisson(rate[i], generator=g) for i, g in enumerate(generator)])
-    return torch.poisson(rate, generator=generator)
+    return torch.stack(list(_pool().map(lambda ig: torch.poisson(rate[ig[0]], generator=ig[1]), enumerate(generator))))
 
 
 def randn(shape: Sequence[int], generator: Generators, *, like: torch.Tensor) -> torch.Tensor:

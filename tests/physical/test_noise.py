@@ -68,3 +68,20 @@ def test_row_noise_is_shared_along_a_row():
     raw = capture(torch.full((1, 3, 16, 16), 0.2), m, 1.0, torch.Generator().manual_seed(0)).data[0, 0]
     assert not torch.equal(raw[0, 0::2], raw[0, 1::2])  # R and G pixels of one row differ
     assert (raw[0, 0::2].std() == 0) and (raw[0, 1::2].std() == 0)
+
+
+def test_poisson_draws_do_not_depend_on_the_thread_count():
+    from physical import draws
+
+    rate = torch.rand(6, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 50
+    before = torch.get_num_threads()
+    try:
+        out = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            out.append((draws.poisson(rate, torch.Generator().manual_seed(9)),
+                        draws.poisson(rate, [torch.Generator().manual_seed(i) for i in range(6)])))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1])
+    assert not torch.equal(out[0][0], out[0][1])
