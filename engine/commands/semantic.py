@@ -63,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("semantic", help="train and evaluate the scene diffusion models",
                        description="Train scene diffusion models (microscopy: class-conditional cells; drone: tiles "
                                    "with car masks), train their evaluator network, and score a checkpoint.")
+    add_common(p)
     ss = p.add_subparsers(dest="semantic_command", metavar="ACTION", parser_class=type(p))
     ss.required = True
 
