@@ -26,6 +26,7 @@ PLOT_FORMATS = (".png", ".svg", ".pdf")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lablog", help="export, import, show or plot lab log contents",
                        description="Export the lab log to Parquet, import another one, show a run, plot a metric.")
+    add_common(p)
     actions = p.add_subparsers(dest="lablog_action", metavar="ACTION", parser_class=type(p))
     p.set_defaults(run=_no_action)
 
