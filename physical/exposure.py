@@ -38,4 +38,4 @@ def expected_electrons(
         intensity: ``(B, 1, 1, 1)`` intensity ratio.
         photons_at_unit_radiance: mean photons per pixel at radiance 1 and intensity 1.
     """
-    return pixel_response * intensity * photons_at_unit_radiance
+    return pixel_response * (intensity * photons_at_unit_radiance)  # one full-size product, not two

@@ -58,6 +58,10 @@ def shot_noise(rate_e: torch.Tensor, generator: draws.Generators, *, differentia
     return rate_e + root * z
 
 
+def _needs_grad(*values) -> bool:
+    return torch.is_grad_enabled() and any(isinstance(v, torch.Tensor) and v.requires_grad for v in values)
+
+
 def sensor_noise(
     photo_e: torch.Tensor,
     *,
@@ -78,14 +82,19 @@ def sensor_noise(
     (``filter-sequence``): each filter exposure then has its own row offsets. Draw order is fixed
     (shot, read, row) so a seed always gives the same frame.
     """
-    signal = photo_e * (1 + prnu * pattern.prnu_z) if switches.prnu else photo_e
-    rate = signal + dark_e if switches.dark_current else signal
-    rate = rate.clamp_min(0)
+    # Without autograd the same arithmetic runs in place on the frame's own buffers: a 224-frame batch
+    # then allocates (and page-faults) 3 full-size tensors instead of ~10.
+    in_place = not _needs_grad(photo_e, read_noise_e, dark_e, prnu, dsnu_e)
+    signal = photo_e * (1 + prnu * pattern.prnu_z) if switches.prnu else photo_e.clone()
+    if switches.dark_current:
+        signal = signal.add_(dark_e) if in_place else signal + dark_e
+    rate = signal.clamp_min_(0) if in_place else signal.clamp_min(0)
     e = shot_noise(rate, generator, differentiable=differentiable) if switches.shot else rate
     if switches.dsnu:
-        e = e + dsnu_e * pattern.dsnu_z
+        e = e.add_(dsnu_e * pattern.dsnu_z) if in_place else e + dsnu_e * pattern.dsnu_z
     if switches.read:
-        e = e + read_noise_e * draws.randn(e.shape, generator, like=e)
+        noise = draws.randn(e.shape, generator, like=e)
+        e = e.add_(noise.mul_(read_noise_e)) if in_place else e + read_noise_e * noise
     if switches.row and float(row_noise_e) > 0:
         b, _, h, w = e.shape
         if row_groups is None:
