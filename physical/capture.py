@@ -17,7 +17,7 @@ from torch import nn
 from physical import draws
 from physical.adc import adc
 from physical.cfa import mosaic
-from physical.checks import check_finite, check_image, check_range
+from physical.checks import check_image, check_range
 from physical.devices import Device
 from physical.exposure import expected_electrons, intensity_tensor
 from physical.noise import fixed_pattern, sensor_noise
@@ -83,8 +83,7 @@ def raw_meta(device: Device, intensities: tuple[float, ...] = (), *, black_level
 
 def _check_scene(scene: torch.Tensor) -> None:
     check_image(scene, "scene", 3, even=True)
-    check_finite(scene, "scene")
-    check_range(scene, "scene", 0.0)
+    check_range(scene, "scene", 0.0)  # finite first, then >= 0
 
 
 def _focal_plane(scene: torch.Tensor, device: Device, params: CaptureParams) -> torch.Tensor:
