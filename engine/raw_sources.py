@@ -2,7 +2,7 @@
 
 A raw folder is either a dataset in the published layout (``images/raw_scaleNNN/``; the full-intensity
 ``raw_scale100`` frames are the measurement) or a flat folder of uint16 TIFFs. A ``manifest.json`` written
-by ``dataengine capture`` or ``reexpose`` (in the folder or its ``images/`` parent chain) supplies the
+by ``dataengine capture`` or ``reexpose`` (in the frames' folder, up to the dataset root) supplies the
 black level the simulator used; without one, the device preset's ADC black level is assumed.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from engine.errors import UserError
 from engine.imagefiles import list_tiffs
 from engine.layout import IMAGES_DIR, intensity_folder
-from engine.manifest import read_manifest
+from engine.manifest import find_raw_meta
 
 __all__ = ["measured_frames", "manifest_black_level_dn"]
 
@@ -29,11 +29,7 @@ def measured_frames(folder: Path) -> tuple[Path, list[Path]]:
     return folder, list_tiffs(folder)
 
 
-def manifest_black_level_dn(folder: Path) -> float | None:
-    """Stored-DN black level from the nearest capture manifest at or above ``folder`` (3 levels), if any."""
-    here = Path(folder).resolve()
-    for path in [here, *here.parents][:4]:
-        manifest = read_manifest(path)
-        if manifest and "raw_meta" in manifest:
-            return float(manifest["raw_meta"]["black_level_dn"])
-    return None
+def manifest_black_level_dn(folder: Path, root: Path) -> float | None:
+    """Stored-DN black level from the nearest capture manifest (see :func:`engine.manifest.find_raw_meta`)."""
+    found = find_raw_meta(folder, root)
+    return None if found is None else float(found[0]["black_level_dn"])

@@ -20,7 +20,7 @@ from engine.output import staged_output
 from engine.progress import progress
 from engine.seeding import generator_for
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint
-from semantic.domains import DOMAINS, get_domain
+from semantic.domains import get_domain
 from semantic.generation import generate_scenes, pixel_scale
 from semantic.sampling import SAMPLERS
 

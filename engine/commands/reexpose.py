@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     ratios = parse_intensities(args.ratios)
     root, files = measured_frames(args.raw)
-    stored_black = manifest_black_level_dn(root)
+    stored_black = manifest_black_level_dn(root, args.raw)
     meta = raw_meta(device, black_level_dn=None if stored_black is None else stored_black / 2**device.left_shift)
     records, saturated_files, saturated_pixels = [], 0, 0
     with staged_output(args.out) as stage:

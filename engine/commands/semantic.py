@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import json
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -26,10 +25,9 @@ import torch
 
 from engine.cli import add_common
 from engine.errors import UserError
-from engine.imagefiles import list_tiffs, read_scene
 from engine.progress import progress
 from engine.seeding import generator_for
-from engine.semantic_checkpoints import (load_checkpoint, load_evaluator, load_training, resolve_checkpoint,
+from engine.semantic_checkpoints import (load_checkpoint, load_training, resolve_checkpoint,
                                          save_checkpoint, save_evaluator)
 from semantic.diffusion_config import DiffusionConfig
 from semantic.domains import DOMAINS, get_domain
@@ -274,7 +272,6 @@ def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: s
         # a quick evaluator (pool scaled to the steps); ship one with `semantic evaluator` for real figures
         evaluator = train_evaluator(cfg.domain, cfg.size, evaluator_steps, seed=seed + 7919,
                                     pool_size=min(2048, max(32, evaluator_steps * 4)))
-    d = get_domain(cfg.domain)
     labels = torch.arange(n) % len(cfg.classes) if cfg.conditional else None
     gens = [generator_for(seed, "eval-sample", i) for i in range(n)]
     bar = progress(range(n), desc="sample", quiet=quiet, unit="scene")

@@ -34,8 +34,8 @@ from engine.contact_sheet import write_contact_sheet
 from engine.device_files import resolve_device
 from engine.errors import UserError
 from engine.imagefiles import list_tiffs, read_raw
-from engine.layout import IMAGES_DIR, parse_intensity_folder
-from engine.manifest import read_manifest, write_manifest
+from engine.layout import parse_intensity_folder
+from engine.manifest import find_raw_meta, write_manifest
 from engine.output import staged_output
 from engine.progress import progress
 from engine.view_files import VIEW_FORMATS, write_view
@@ -87,30 +87,10 @@ class _Calibration:
         self.root, self.device = root.resolve(), device
         self._cache: dict[Path, tuple[IspCamera, int, str]] = {}
 
-    def _search_path(self, folder: Path) -> list[Path]:
-        """The frame's folder and its parents up to ``--raw``; above it only the dataset layout's own
-        folders (``--raw`` pointing at ``DATA/images/raw_scaleNNN`` or ``DATA/images`` finds ``DATA``'s manifest)."""
-        here = folder.resolve()
-        chain = [here, *here.parents]
-        path = chain[: chain.index(self.root) + 1] if self.root in chain else [here]
-        top = self.root
-        if parse_intensity_folder(top.name) is not None:
-            path.append(top := top.parent)
-        if top.name == IMAGES_DIR:
-            path.append(top.parent)
-        return path
-
-    def _manifest_meta(self, folder: Path) -> tuple[dict, Path] | None:
-        for path in self._search_path(folder):
-            manifest = read_manifest(path)
-            if manifest and isinstance(manifest.get("raw_meta"), dict):
-                return manifest["raw_meta"], path
-        return None
-
     def for_folder(self, folder: Path) -> tuple[IspCamera, int, str]:
         """(camera, full-scale DN, where the black level came from)."""
         if folder not in self._cache:
-            found = self._manifest_meta(folder)
+            found = find_raw_meta(folder, self.root)
             if found is None:
                 camera = IspCamera.from_device(self.device)
                 full_scale = 2**self.device.adc.stored_bits - 1
