@@ -43,3 +43,15 @@ def test_reexpose_bad_input(tmp_path):
     tifffile.imwrite(folder / "x.tiff", np.full((8, 8), 65535, np.uint16))
     assert_user_error(run_cli("reexpose", "--raw", folder, "--device", "drone-l1d-20c", "--out", tmp_path / "o"), "above the 65520")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_manifest_above_the_named_folder_is_not_used(tmp_path):
+    # an unrelated manifest in a parent folder must not set the black level of a flat folder of raws
+    (tmp_path / "manifest.json").write_text(json.dumps({"raw_meta": {"black_level_dn": 60000.0}}))
+    folder = tmp_path / "raws"
+    folder.mkdir()
+    tifffile.imwrite(folder / "x.tiff", np.full((8, 8), 4096 + 16 * 500, np.uint16))
+    r = run_cli("reexpose", "--raw", folder, "--device", "drone-l1d-20c", "--ratios", "0.5", "--out", tmp_path / "o", "-q")
+    assert r.code == 0, r.err
+    out = tifffile.imread(tmp_path / "o/images/raw_scale050/x.tiff").astype(float)
+    assert out.mean() == pytest.approx(4096 + 16 * 250, rel=0.02)  # the device's own black level, 4096
