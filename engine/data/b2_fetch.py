@@ -153,14 +153,7 @@ def _is_current(rf: RemoteFile, folder: Path, index: FileIndex) -> bool:
             index.record(rf.local, rf.size, rf.sha1, f"b2:{rf.key}")
             return True
         return False
-    entry = index.remote.get(rf.key)
-    if not entry or entry.get("sha1") != rf.sha1:
-        return False
-    for rel in entry.get("members", []):
-        rec = index.files.get(rel)
-        if rec is None or not file_matches(folder / rel, rec.size, rec.sha1):
-            return False
-    return True
+    return index.archive_intact(rf.key, rf.sha1, folder)
 
 
 def _remove_stale_temps(folder: Path) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.data.checksums import file_matches
 from engine.errors import UserError
 from engine.output import atomic_write_text
 
@@ -46,6 +47,17 @@ class FileIndex:
 
     def total_bytes(self) -> int:
         return sum(r.size for r in self.files.values())
+
+    def archive_intact(self, key: str, sha1: str, folder: Path) -> bool:
+        """Was the archive ``key`` with this SHA-1 unpacked here, and is every member still intact on disk?"""
+        entry = self.remote.get(key)
+        if not entry or entry.get("sha1") != sha1:
+            return False
+        for rel in entry.get("members", []):
+            rec = self.files.get(rel)
+            if rec is None or not file_matches(folder / rel, rec.size, rec.sha1):
+                return False
+        return True
 
 
 def load_index(folder: str | Path) -> FileIndex | None:

@@ -86,16 +86,6 @@ def copy_file(src: Path, target: Path, *, link: bool = False) -> tuple[int, str]
         return size, sha1
 
 
-def _archive_current(entry: dict | None, sha1: str, dest: Path, index: FileIndex) -> bool:
-    if not entry or entry.get("sha1") != sha1:
-        return False
-    for rel in entry.get("members", []):
-        rec = index.files.get(rel)
-        if rec is None or not file_matches(dest / rel, rec.size, rec.sha1):
-            return False
-    return True
-
-
 def import_local(path: str | os.PathLike, dataset: str, root: str | os.PathLike, *, quiet: bool = True,
                  link: bool = False, limits: ZipLimits = ZipLimits()) -> ImportReport:
     """Import the copy of ``dataset`` at ``path`` into ``root/<dataset>``; see the module docstring.
@@ -135,7 +125,7 @@ def import_local(path: str | os.PathLike, dataset: str, root: str | os.PathLike,
             if f.suffix.lower() == ".zip" and rel.parts[0] in layout:
                 key = f"{origin}!{rel.as_posix()}"
                 sha1 = sha1_file(f)
-                if _archive_current(index.remote.get(key), sha1, dest, index):
+                if index.archive_intact(key, sha1, dest):
                     report.unchanged.append(rel.as_posix())
                     continue
                 names = []
