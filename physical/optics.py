@@ -9,6 +9,7 @@ Border handling: ``replicate`` (the scene is assumed to continue at its edge), t
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -69,8 +70,12 @@ def gaussian_psf(sigma_px: float, kernel_size: int = 0) -> torch.Tensor:
     return (psf / psf.sum()).float()
 
 
+@functools.lru_cache(maxsize=32)
 def device_psf(optics: Optics, pixel_pitch_um: float) -> torch.Tensor | None:
-    """Kernels ``(3, k, k)`` for R, G, B (one common odd size), or ``None`` for ``psf="none"``."""
+    """Kernels ``(3, k, k)`` for R, G, B (one common odd size), or ``None`` for ``psf="none"``.
+
+    Cached per (optics, pitch): every capture of a device uses the same kernels; callers must not modify them.
+    """
     if optics.psf == "none":
         return None
     if optics.psf == "airy":
