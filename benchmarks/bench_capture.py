@@ -1,8 +1,9 @@
 """Benchmark: capture a batch of scenes at the seven published intensities.
 
-Prints frames/second of the engine's batched torch capture (``physical.capture.capture_series``) next to a
+Prints frames/second of the engine's torch capture (``physical.capture.capture_series``: on the CPU the frames run
+in parallel worker threads, see ``physical.frame_pool``; on a GPU one batched call) next to a
 per-image numpy implementation of the same model (PSF by scipy.ndimage per channel, exposure, CFA, exact
-Poisson shot noise, PRNU/DSNU, read noise, full-well clip, ADC), measured in the same run on the same
+Poisson shot noise, PRNU/DSNU, read noise, row noise, full-well clip, ADC), measured in the same run on the same
 scenes, and their ratio. The optics run once per scene in both.
 
     .venv/bin/python benchmarks/bench_capture.py                 # 32 scenes of 256², 7 intensities, CPU
@@ -45,6 +46,11 @@ def numpy_capture(scene: np.ndarray, device, intensities, rng: np.random.Generat
         photo = np.take_along_axis(photo, colour[None], axis=0)[0]
         rate = np.clip(photo * (1 + s.prnu * prnu_z) + s.dark_current_e_per_s * s.exposure_s, 0, None)
         e = rng.poisson(rate).astype(np.float64) + s.dsnu_e * dsnu_z + s.read_noise_e * rng.standard_normal((h, w))
+        if device.noise.row and s.row_noise_e > 0:  # row offsets; per filter exposure for a filter sequence
+            if device.cfa.mode == "filter-sequence":
+                e += s.row_noise_e * np.take_along_axis(rng.standard_normal((3, h, 1)), colour[None], axis=0)[0]
+            else:
+                e += s.row_noise_e * rng.standard_normal((h, 1))
         e = np.minimum(e, s.full_well_e)
         dn = np.clip(np.round(a.gain_dn_per_e * e + a.black_level_dn), 0, 2**a.bits - 1) * 2 ** device.left_shift
         out.append(dn.astype(np.float32))
@@ -100,7 +106,7 @@ def main() -> None:
     rel = float(np.max(np.abs(eng_mean - base_mean) / base_mean))
 
     print(f"capture benchmark: {args.batch} scenes of {args.size}x{args.size} x {len(INTENSITIES)} intensities, device preset {args.camera}")
-    print(f"  engine (torch, batched, {args.device}, {args.threads} threads): {engine_fps:10.1f} frames/s  ({best:.3f} s for {n_frames} frames)")
+    print(f"  engine (torch, {args.device}, {args.threads} threads): {engine_fps:10.1f} frames/s  ({best:.3f} s for {n_frames} frames)")
     print(f"  baseline (numpy + scipy, per image, {n_base} scenes): {base_fps:10.1f} frames/s")
     print(f"  ratio engine / numpy baseline: {engine_fps / base_fps:.2f}x   (target >= 3x on CPU; GPU goal >= 100,000 frames/s)")
     print(f"  max relative difference of frame means engine vs baseline: {rel:.2e}")

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from physical import draws
+from physical import draws, frame_pool
 from physical.adc import adc
 from physical.cfa import mosaic
 from physical.checks import check_image, check_range
@@ -96,6 +96,18 @@ def _focal_plane(scene: torch.Tensor, device: Device, params: CaptureParams) -> 
     return mosaic(blurred * params.quantum_efficiency.reshape(1, 3, 1, 1), device.cfa.pattern)
 
 
+def _frame_by_frame(*values) -> bool:
+    """Whether to run per scene / per frame in the frame pool: on the CPU, when no autograd is recorded.
+
+    Decided by where the data lives and by autograd only, never by the thread count, so a seed gives the
+    same bytes on any number of threads (one thread runs the same per-frame calls in turn).
+    """
+    tensors = [v for v in values if isinstance(v, torch.Tensor)]
+    if tensors[0].device.type != "cpu":
+        return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+
+
 def _record(
     response: torch.Tensor,
     device: Device,
@@ -103,10 +115,41 @@ def _record(
     intensity: float | torch.Tensor,
     generator: draws.Generators,
     differentiable: bool,
+    *,
+    repeats: int = 1,
 ) -> torch.Tensor:
-    b, _, h, w = response.shape
-    draws.check_generators(generator, b)
+    """Stored DN of ``response.shape[0] · repeats`` frames; frame *i* sees ``response[i // repeats]``.
+
+    On the CPU a single generator is first expanded into one per frame (:func:`physical.draws.per_sample`),
+    so a frame's noise is the same however the work is split. Without autograd the frames are then recorded
+    one by one in the frame pool (parallel threads), each frame's whole chain (exposure, noise, ADC) at
+    once: the same functions on one-frame slices, with the draws of the batched call.
+    """
+    b = response.shape[0] * repeats
     ratio = intensity_tensor(intensity, b, response)
+    generator = draws.per_sample(generator, b, response.device)
+    if _frame_by_frame(response, ratio, *params):
+        out = torch.empty((b, *response.shape[1:]), dtype=response.dtype)
+
+        def one(i: int) -> None:
+            out[i] = _record_frames(response[i // repeats][None], device, params, ratio[i : i + 1], [generator[i]], False)[0]
+
+        frame_pool.map_frames(one, range(b))
+        return out
+    if repeats > 1:
+        response = response.repeat_interleave(repeats, dim=0)
+    return _record_frames(response, device, params, ratio, generator, differentiable)
+
+
+def _record_frames(
+    response: torch.Tensor,
+    device: Device,
+    params: CaptureParams,
+    ratio: torch.Tensor,
+    generator: draws.Generators,
+    differentiable: bool,
+) -> torch.Tensor:
+    _, _, h, w = response.shape
     # exposure: response × intensity × photons at unit radiance → mean photo-electrons
     photo_e = expected_electrons(response, ratio, params.photons_at_unit_radiance)
     # sensor noise in electrons, with the device instance's fixed pattern
@@ -201,7 +244,7 @@ def capture_series(
     response = _focal_plane(scene, device, params)
     n = len(intensities)
     ratios = torch.tensor(list(intensities), dtype=scene.dtype, device=scene.device).repeat(scene.shape[0])
-    data = _record(response.repeat_interleave(n, dim=0), device, params, ratios, generator, False)
+    data = _record(response, device, params, ratios, generator, False, repeats=n)
     return Raw(data, raw_meta(device, tuple(float(r) for r in intensities) * scene.shape[0]))
 
 

@@ -50,7 +50,7 @@ def mosaic(rgb: torch.Tensor, pattern: str) -> torch.Tensor:
     """Keep, at each pixel, only the channel of the CFA colour there.
 
     This is also the Raw-Microscopy construction: from three full-resolution filter images keep, from each,
-    only the pixels of that colour. Differentiable (a masked sum).
+    only the pixels of that colour. Differentiable (strided copies).
 
     Args:
         rgb: ``(B, 3, H, W)``, any units, H and W even.
@@ -59,8 +59,11 @@ def mosaic(rgb: torch.Tensor, pattern: str) -> torch.Tensor:
         ``(B, 1, H, W)`` in the units of ``rgb``.
     """
     check_image(rgb, "rgb image", 3, even=True)
-    masks = colour_masks(pattern, rgb.shape[-2], rgb.shape[-1], device=rgb.device, dtype=rgb.dtype)
-    return (rgb * masks).sum(dim=1, keepdim=True)
+    out = rgb.new_empty((rgb.shape[0], 1, *rgb.shape[-2:]))
+    for site, c in enumerate(site_colours(pattern)):  # one strided copy per 2×2 site, differentiable
+        dy, dx = divmod(site, 2)
+        out[:, 0, dy::2, dx::2] = rgb[:, c, dy::2, dx::2]
+    return out
 
 
 def extract_sites(raw: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from physical import draws
-from physical.cfa import colour_masks
+from physical.cfa import site_colours
 from physical.devices import NoiseSwitches
 
 __all__ = ["FixedPattern", "fixed_pattern", "shot_noise", "sensor_noise"]
@@ -84,7 +84,7 @@ def sensor_noise(
     """
     # Without autograd the same arithmetic runs in place on the frame's own buffers: a 224-frame batch
     # then allocates (and page-faults) 3 full-size tensors instead of ~10.
-    in_place = not _needs_grad(photo_e, read_noise_e, dark_e, prnu, dsnu_e)
+    in_place = not _needs_grad(photo_e, read_noise_e, dark_e, prnu, dsnu_e, row_noise_e)
     signal = photo_e * (1 + prnu * pattern.prnu_z) if switches.prnu else photo_e.clone()
     if switches.dark_current:
         signal = signal.add_(dark_e) if in_place else signal + dark_e
@@ -98,9 +98,12 @@ def sensor_noise(
     if switches.row and float(row_noise_e) > 0:
         b, _, h, w = e.shape
         if row_groups is None:
-            e = e + row_noise_e * draws.randn((b, 1, h, 1), generator, like=e)
-        else:
+            offset = draws.randn((b, 1, h, 1), generator, like=e)
+        else:  # each filter exposure's rows: a pixel takes the row offset of its colour's exposure
             rows = draws.randn((b, 3, h, 1), generator, like=e)
-            masks = colour_masks(row_groups, h, w, device=e.device, dtype=e.dtype)
-            e = e + row_noise_e * (rows * masks).sum(dim=1, keepdim=True)
+            offset = torch.empty_like(e)
+            for site, c in enumerate(site_colours(row_groups)):
+                dy, dx = divmod(site, 2)
+                offset[:, 0, dy::2, dx::2] = rows[:, c, dy::2]
+        e = e.add_(offset.mul_(row_noise_e)) if in_place else e + row_noise_e * offset
     return e

@@ -85,3 +85,30 @@ def test_poisson_draws_do_not_depend_on_the_thread_count():
         torch.set_num_threads(before)
     assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1])
     assert not torch.equal(out[0][0], out[0][1])
+
+
+def test_capture_does_not_depend_on_the_thread_count_or_autograd():
+    """Frames are recorded one by one in worker threads on the CPU: the bytes must not depend on that."""
+    from physical import frame_pool
+    from physical.capture import capture, capture_series
+
+    d = with_overrides(get_device("microscope-pco-edge-5.5"), {"sensor.row_noise_e": 3.0})
+    scene = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    before = torch.get_num_threads()
+    try:
+        out = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            out.append((capture_series(scene, d, (0.05, 1.0), torch.Generator().manual_seed(4)).data,
+                        capture_series(scene, d, (0.05, 1.0), [torch.Generator().manual_seed(i) for i in range(6)]).data))
+        assert frame_pool._thread_count_in_workers() == [1, 1]  # workers run their ops single-threaded
+        assert torch.get_num_threads() == 2  # and the caller's setting is untouched
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1])
+    assert not torch.equal(out[0][0], out[0][1])
+    # the differentiable path (batched, with autograd) draws and computes the same numbers
+    grad_scene = scene.clone().requires_grad_()
+    diff = capture(grad_scene, d, 0.05, torch.Generator().manual_seed(4), differentiable=True).data
+    plain = capture(scene, d, 0.05, torch.Generator().manual_seed(4)).data
+    assert torch.equal(diff.detach(), plain)
