@@ -45,7 +45,8 @@ def _unet(config: DiffusionConfig) -> UNet2DModel:
 
 
 def build_scheduler(config: DiffusionConfig) -> DDPMScheduler:
-    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule, prediction_type="epsilon", clip_sample=True)
+    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+                         prediction_type=config.prediction_type, clip_sample=True)
 
 
 def null_class(config: DiffusionConfig) -> int:

@@ -1,7 +1,7 @@
 """Sampling scenes from a trained diffusion model: DDIM with classifier-free guidance.
 
     per-sample noise x_T (one generator per sample) ─► [UNet(x_t, t, class) and UNet(x_t, t, null)
-    ─► guided ε ─► DDIM step (η·σ_t fresh noise from the same per-sample generator)] × steps ─► decode
+    ─► guided model output (v or ε) ─► DDIM step (η·σ_t fresh noise from the same per-sample generator)] × steps ─► decode
 
 DDIM's η interpolates between the deterministic ODE sampler (η = 0) and ancestral DDPM-like sampling (η = 1).
 Measured on the shipped (short-trained) checkpoints, η = 1 gives clean scenes where η = 0 leaves coloured
@@ -18,7 +18,7 @@ batch-invariant.
 DPM-Solver++ (diffusers' ``DPMSolverMultistepScheduler``) was tried and is not offered: with this
 ``squaredcos_cap_v2`` schedule it diverged on our models, with or without ``lambda_min_clipped``.
 
-Guidance ``g`` follows diffusers: ε = ε_null + g·(ε_class − ε_null); g = 1 is plain conditional sampling,
+Guidance ``g`` follows diffusers, on the model output (v or ε): out = out_null + g·(out_class − out_null); g = 1 is plain conditional sampling,
 g = 0 unconditional, g > 1 strengthens the class.
 """
 
@@ -43,7 +43,7 @@ SAMPLERS.add("ddim", DDIMScheduler)
 def _scheduler(name: str, config: DiffusionConfig):
     SAMPLERS.get(name)
     return DDIMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
-                         prediction_type="epsilon", clip_sample=True, set_alpha_to_one=True, timestep_spacing="trailing")
+                         prediction_type=config.prediction_type, clip_sample=True, set_alpha_to_one=True, timestep_spacing="trailing")
 
 
 # Every network call has exactly this many samples (the last chunk padded by repeating its last sample):
@@ -133,7 +133,8 @@ def sample(unet: UNet2DModel, config: DiffusionConfig, generators: Sequence[torc
 def stock_ddpm_sample(unet: UNet2DModel, config: DiffusionConfig, n: int, generator: torch.Generator, *,
                       labels: torch.Tensor | None = None, steps: int = 1000) -> torch.Tensor:
     """diffusers' stock ancestral DDPM sampling (the benchmark baseline), conditional without guidance."""
-    sched = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule, prediction_type="epsilon", clip_sample=True)
+    sched = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+                          prediction_type=config.prediction_type, clip_sample=True)
     sched.set_timesteps(steps)
     device = next(unet.parameters()).device
     x = torch.randn((n, config.channels, config.size, config.size), generator=generator).to(device)

@@ -1,7 +1,7 @@
 """Training a scene diffusion model: DDPM noise prediction with classifier-free label dropout, EMA weights,
 accelerate for devices and processes.
 
-    data batch (procedural or user tensors) ─► encode to [-1, 1] ─► add noise at random t ─► UNet ─► MSE(ε)
+    data batch (procedural or user tensors) ─► encode to [-1, 1] ─► add noise at random t ─► UNet ─► MSE(v or ε)
 
 :class:`DiffusionTrainer` holds the model, its EMA copy (``diffusers.training_utils.EMAModel``), the AdamW
 optimiser and the step counter; ``train_step()`` does one optimisation step. Every random draw of step *s*
@@ -120,7 +120,8 @@ class DiffusionTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr()
         pred = self.model(xt, t, class_labels=class_labels).sample
-        loss = F.mse_loss(pred, noise)
+        target = noise if cfg.prediction_type == "epsilon" else self.scheduler.get_velocity(x0, noise, t)
+        loss = F.mse_loss(pred, target)
         self.optimizer.zero_grad(set_to_none=True)
         acc.backward(loss)
         acc.clip_grad_norm_(self.model.parameters(), 1.0)

@@ -77,6 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--channels", type=_widths, default=(32, 64, 96, 128), help="UNet block widths (default 32,64,96,128)")
     t.add_argument("--layers-per-block", type=_positive_int, default=1)
     t.add_argument("--save-every", type=_positive_int, default=250, help="steps between checkpoints (default 250)")
+    t.add_argument("--prediction", choices=("v", "epsilon"), default="v",
+                   help="what the UNet predicts: v (default; sound where the cosine schedule's signal vanishes) or epsilon")
+    t.add_argument("--init", type=Path, metavar="DIR",
+                   help="start from the (EMA) weights of the checkpoint in DIR (same architecture), e.g. to fine-tune it "
+                        "on your data or to another --prediction; the optimiser and step count start afresh")
     t.add_argument("--seed", type=int, default=0)
     add_run_flags(t)
     add_common(t)
@@ -133,11 +138,13 @@ def run_train(args: argparse.Namespace) -> int:
     config = DiffusionConfig(domain=args.domain, size=args.size, block_out_channels=args.channels,
                              layers_per_block=args.layers_per_block, batch_size=args.batch_size,
                              learning_rate=args.lr, seed=args.seed,
-                             extra={"data": str(args.data) if args.data else "procedural"})
+                             prediction_type="epsilon" if args.prediction == "epsilon" else "v_prediction",
+                             extra={"data": str(args.data) if args.data else "procedural",
+                                    **({"init": str(args.init)} if args.init else {})})
     resume = None
     if (args.out / "semantic.json").is_file():
         prev = load_checkpoint(args.out)
-        keep = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "seed")
+        keep = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "seed", "prediction_type")
         diff = [k for k in keep if getattr(prev.config, k) != getattr(config, k)]
         if diff:
             raise UserError(f"{args.out} holds a checkpoint with other settings ({', '.join(diff)}); use another --out")
@@ -149,6 +156,8 @@ def run_train(args: argparse.Namespace) -> int:
         prior_info = {}
     source = procedural_source(config) if args.data is None else tensor_source(config, *_read_training_data(args.data, config))
     kw = {}
+    if resume is None and args.init is not None:
+        kw = dict(unet=_initial_weights(args.init, config))
     if resume is not None:
         ema = load_checkpoint(args.out).unet
         kw = dict(unet=resume["unet"], ema_unet=ema, optimizer_state=resume["optimizer"], step=int(resume["step"]), ema_step=int(resume["ema_step"]))
@@ -164,6 +173,8 @@ def run_train(args: argparse.Namespace) -> int:
     command = (f"dataengine semantic train --domain {args.domain} --size {args.size} --steps {args.steps} "
                f"--batch-size {args.batch_size} --lr {args.lr} --channels {','.join(map(str, args.channels))} "
                f"--layers-per-block {args.layers_per_block} --seed {args.seed} --out {args.out}"
+               + (f" --prediction {args.prediction}" if args.prediction != "v" else "")
+               + (f" --init {args.init}" if args.init else "")
                + (f" --data {args.data}" if args.data else ""))
 
     trainer.losses = []
@@ -181,6 +192,19 @@ def run_train(args: argparse.Namespace) -> int:
     recorder = recorded_run(args, "semantic", f"train-{args.domain}-{args.size}px", config.to_dict(), args.seed) if is_main else contextlib.nullcontext()
     with recorder as run:
         return _train_loop(args, trainer, start_step, save, run)
+
+
+def _initial_weights(folder: Path, config: DiffusionConfig):
+    """The EMA UNet of the checkpoint in ``folder``, checked to have ``config``'s architecture."""
+    init = load_checkpoint(folder)
+    same = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "attention_at_lowest")
+    diff = [k for k in same if getattr(init.config, k) != getattr(config, k)]
+    if diff:
+        raise UserError(f"--init {folder} has another architecture ({', '.join(f'{k} {getattr(init.config, k)}' for k in diff)}); "
+                        "give the same --domain/--size/--channels/--layers-per-block")
+    unet = init.unet
+    unet.train()
+    return unet
 
 
 def _train_loop(args, trainer, start_step, save, run) -> int:

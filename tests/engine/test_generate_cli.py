@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import tifffile
+import torch
 from PIL import Image
 
 from tests.engine.cli_runner import assert_user_error, run_cli
@@ -193,3 +194,27 @@ def test_default_checkpoints_run_offline(tmp_path):
         assert ck.evaluator is not None and (DEFAULT_ROOT / domain / "README.md").is_file()
     total = sum(p.stat().st_size for p in DEFAULT_ROOT.rglob("*") if p.is_file())
     assert total <= 20e6  # the issue's budget for both
+
+
+def test_train_from_another_checkpoints_weights(tiny_ckpt, tmp_path):
+    """--init starts from another checkpoint's EMA weights (here an ε-model fine-tuned to v-prediction)."""
+    from engine.semantic_checkpoints import load_checkpoint
+
+    eps = tmp_path / "eps"
+    r = run_cli("semantic", "train", "--domain", "drone", "--size", 16, "--channels", "8,16", "--steps", 1, "--batch-size", 2,
+                "--prediction", "epsilon", "--out", eps, "--no-lablog", "-q")
+    assert r.code == 0, r.err
+    v = tmp_path / "v"
+    r = run_cli("semantic", "train", "--domain", "drone", "--size", 16, "--channels", "8,16", "--steps", 1, "--batch-size", 2,
+                "--lr", "1e-12", "--init", eps, "--out", v, "--no-lablog", "-q")
+    assert r.code == 0, r.err
+    meta = json.loads((v / "semantic.json").read_text())
+    assert meta["config"]["prediction_type"] == "v_prediction" and f"--init {eps}" in meta["command"]
+    assert json.loads((eps / "semantic.json").read_text())["config"]["prediction_type"] == "epsilon"
+    # a learning rate of 1e-12: the weights are still those of --init (a fresh start would differ everywhere)
+    a, b = load_checkpoint(eps).unet.state_dict(), load_checkpoint(v).unet.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    r = run_cli("semantic", "train", "--domain", "drone", "--size", 16, "--channels", "8,32", "--steps", 1,
+                "--init", eps, "--out", tmp_path / "other", "--no-lablog")
+    assert_user_error(r, "another architecture")
+    assert not (tmp_path / "other").exists()

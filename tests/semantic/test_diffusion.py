@@ -26,6 +26,12 @@ def test_config_round_trip_and_errors():
         DiffusionConfig(size=15, block_out_channels=(8, 16))
     with pytest.raises(InputError, match="unknown domain 'mars'"):
         DiffusionConfig(domain="mars")
+    # v-prediction by default; a checkpoint written before the field existed is an ε-model
+    assert c.prediction_type == "v_prediction"
+    old = {k: v for k, v in c.to_dict().items() if k != "prediction_type"}
+    assert DiffusionConfig.from_dict(old).prediction_type == "epsilon"
+    with pytest.raises(InputError, match="expected one of: epsilon, v_prediction"):
+        tiny(prediction_type="x0")
 
 
 def test_encode_decode_round_trip():
@@ -161,3 +167,34 @@ def test_two_process_data_parallel_training(tmp_path):
     (w0, d0), (w1, d1) = [(tmp_path / f"rank{i}").read_text().split() for i in range(2)]
     assert w0 == w1  # synchronised weights
     assert d0 != d1  # different data per process
+
+
+class _Oracle(torch.nn.Module):
+    """A stand-in for the UNet that knows the one image of its data set: it returns the exact ε or v of x_t."""
+
+    def __init__(self, x0, config):
+        super().__init__()
+        from semantic.diffusion_model import build_scheduler
+
+        self.x0, self.kind = x0, config.prediction_type
+        self.alphas = build_scheduler(config).alphas_cumprod
+        self.dummy = torch.nn.Parameter(torch.zeros(()))  # the sampler asks for the device
+
+    def forward(self, x, t, class_labels=None):
+        a = self.alphas[t].reshape(-1, 1, 1, 1).to(x.dtype)
+        eps = (x - a.sqrt() * self.x0) / (1 - a).sqrt()
+        out = eps if self.kind == "epsilon" else a.sqrt() * eps - (1 - a).sqrt() * self.x0
+        return type("Out", (), {"sample": out})()
+
+
+@pytest.mark.parametrize("kind", ["epsilon", "v_prediction"])
+def test_sampler_reads_the_model_output_as_its_prediction_type(kind):
+    """With a perfect model of a one-image data set, the sampler must return that image (a bright one, near
+    the top of the model range, where a mis-read output or a biased x0 estimate shows)."""
+    c = tiny("drone", prediction_type=kind)
+    target = torch.full((1, 4, 16, 16), 0.9)
+    target[:, 3, 4:8, 4:12] = 1.0
+    target[:, 3, :4] = 0.0
+    x0 = encode(target, c)
+    out = sample(_Oracle(x0, c), c, [torch.Generator().manual_seed(i) for i in range(2)], steps=10)
+    assert torch.allclose(out, target.expand(2, -1, -1, -1), atol=2e-3)
