@@ -28,7 +28,7 @@ from engine.cli import main  # noqa: E402
 from engine.seeding import generator_for  # noqa: E402
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint  # noqa: E402
 from semantic.generation import generate_scenes  # noqa: E402
-from semantic.sampling import stock_ddpm_sample  # noqa: E402
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, stock_ddpm_sample  # noqa: E402
 
 
 def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
@@ -40,14 +40,14 @@ def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
     gens = [generator_for(0, "bench", i) for i in range(n)]
     generate_scenes(domain, gens[:2], size, labels=None if labels is None else labels[:2], model=(cfg, unet), steps=2)  # warm-up
     t = time.perf_counter()
-    generate_scenes(domain, gens, size, labels=labels, model=(cfg, unet), steps=25, guidance=3.0, batch_size=16)
+    generate_scenes(domain, gens, size, labels=labels, model=(cfg, unet), steps=25, batch_size=16)  # default guidance, eta
     fast = n / (time.perf_counter() - t)
     t = time.perf_counter()
     stock_ddpm_sample(unet, cfg, ddpm_n, torch.Generator(device="cpu").manual_seed(0),
                       labels=None if labels is None else labels[:ddpm_n].to(dev), steps=cfg.num_train_timesteps)
     stock = ddpm_n / (time.perf_counter() - t)
     print(f"generate {domain} ({cfg.size}px model → {size}px, {dev}, torch threads {torch.get_num_threads()}):")
-    print(f"  DDIM 25 steps + guidance 3, batch 16:   {fast:8.3f} samples/s  ({n} samples)")
+    print(f"  DDIM 25 steps (eta {DEFAULT_ETA:g}) + guidance {DEFAULT_GUIDANCE:g}, batch 16: {fast:8.3f} samples/s  ({n} samples)")
     print(f"  stock DDPM {cfg.num_train_timesteps} steps (baseline):     {stock:8.3f} samples/s  ({ddpm_n} samples)")
     print(f"  speed-up vs stock DDPM: {fast / stock:.1f}x")
 

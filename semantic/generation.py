@@ -19,7 +19,7 @@ from physical.checks import InputError
 from semantic.diffusion_config import DiffusionConfig
 from semantic.domains import FIELD_PX, get_domain
 from semantic.resize import resize_mask, resize_scene
-from semantic.sampling import sample
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, sample
 
 __all__ = ["Scenes", "generate_scenes", "pixel_scale"]
 
@@ -31,8 +31,8 @@ class Scenes(NamedTuple):
 
 
 def generate_scenes(domain: str, generators: Sequence[torch.Generator], size: int, *, labels: torch.Tensor | None = None,
-                    model: tuple[DiffusionConfig, object] | None = None, steps: int = 25, guidance: float = 3.0,
-                    sampler: str = "ddim", eta: float = 1.0, batch_size: int = 16, on_batch=None) -> Scenes:
+                    model: tuple[DiffusionConfig, object] | None = None, steps: int = DEFAULT_STEPS,
+                    guidance: float = DEFAULT_GUIDANCE, sampler: str = "ddim", eta: float = DEFAULT_ETA, batch_size: int = 16, on_batch=None) -> Scenes:
     """Generate ``len(generators)`` scenes; ``model`` = (config, unet) or None for procedural scenes."""
     d = get_domain(domain)
     if size < 8 or size % 2:

@@ -4,9 +4,12 @@
     ─► guided model output (v or ε) ─► DDIM step (η·σ_t fresh noise from the same per-sample generator)] × steps ─► decode
 
 DDIM's η interpolates between the deterministic ODE sampler (η = 0) and ancestral DDPM-like sampling (η = 1).
-Measured on the shipped (short-trained) checkpoints, η = 1 gives clean scenes where η = 0 leaves coloured
-speckle — the stochastic sampler corrects the model's ε errors — so η = 1 is the default. Timesteps use
-"trailing" spacing (the first step starts from t = T − 1, pure noise), which the cosine schedule needs.
+Defaults (:data:`DEFAULT_STEPS`, :data:`DEFAULT_GUIDANCE`, :data:`DEFAULT_ETA`) were chosen on the shipped
+v-prediction checkpoints (FID-like in evaluator features, 104 samples): at 25 steps η = 0 matches η = 1 on
+cells and is 4× closer to the data on aerial tiles (η = 1 over-smooths them at 25 steps; it needs 50);
+guidance 1.5 against 3 keeps class consistency above 90 % and is 4× closer to the data. (The earlier
+ε-checkpoints wanted η = 1: with η = 0 they left coloured speckle.) Timesteps use "trailing" spacing (the
+first step starts from t = T − 1, pure noise), which the cosine schedule needs.
 
 Determinism: every random number of sample *i* (its initial noise and, for η > 0, its per-step noise) comes
 from sample *i*'s own ``torch.Generator``, in a fixed order; the network has no batch statistics, and every
@@ -34,7 +37,11 @@ from physical.registry import Registry
 from semantic.diffusion_config import DiffusionConfig
 from semantic.diffusion_model import decode, null_class
 
-__all__ = ["SAMPLERS", "sample", "stock_ddpm_sample"]
+__all__ = ["SAMPLERS", "sample", "stock_ddpm_sample", "DEFAULT_STEPS", "DEFAULT_GUIDANCE", "DEFAULT_ETA"]
+
+DEFAULT_STEPS = 25
+DEFAULT_GUIDANCE = 1.5
+DEFAULT_ETA = 0.0
 
 SAMPLERS: Registry = Registry("sampler")
 SAMPLERS.add("ddim", DDIMScheduler)
@@ -79,8 +86,8 @@ def _eps(unet, x, t, labels, guidance, null):
 
 @torch.no_grad()
 def sample(unet: UNet2DModel, config: DiffusionConfig, generators: Sequence[torch.Generator], *,
-           labels: torch.Tensor | None = None, steps: int = 25, guidance: float = 3.0, sampler: str = "ddim",
-           eta: float = 1.0, batch_size: int = 16, on_batch=None) -> torch.Tensor:
+           labels: torch.Tensor | None = None, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
+           sampler: str = "ddim", eta: float = DEFAULT_ETA, batch_size: int = 16, on_batch=None) -> torch.Tensor:
     """Linear data ``(N, C, size, size)`` in [0, 1] (scene RGB, then a soft mask for drone models).
 
     Args:

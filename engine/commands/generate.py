@@ -22,7 +22,7 @@ from engine.seeding import generator_for
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint
 from semantic.domains import get_domain
 from semantic.generation import generate_scenes, pixel_scale
-from semantic.sampling import SAMPLERS
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS
 
 NAME_PREFIX = {"microscopy": "smear", "drone": "tile"}
 
@@ -37,10 +37,12 @@ def add_scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label", help="leukocyte class code for every scene (microscopy), e.g. LYT")
     g.add_argument("--balanced", action="store_true", help="cycle through all classes (microscopy)")
     p.add_argument("--procedural", action="store_true", help="procedural scenes instead of the diffusion model")
-    p.add_argument("--steps", type=_positive_int, default=25, help="sampler steps (default 25)")
-    p.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale >= 0 (default 3; 1 = none)")
+    p.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
+    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
+                   help=f"classifier-free guidance scale >= 0 (default {DEFAULT_GUIDANCE:g}; 1 = none)")
     p.add_argument("--sampler", default="ddim", help=f"one of {', '.join(SAMPLERS.names())} (default ddim)")
-    p.add_argument("--eta", type=float, default=1.0, help="DDIM eta in [0, 1]: 1 stochastic (default, cleaner scenes), 0 deterministic ODE")
+    p.add_argument("--eta", type=float, default=DEFAULT_ETA,
+                   help=f"DDIM eta in [0, 1]: 0 deterministic ODE, 1 stochastic (default {DEFAULT_ETA:g})")
     p.add_argument("--size", type=int, default=256, help="output size in pixels (even, default 256)")
     p.add_argument("--checkpoint", default="default", help="checkpoint folder or 'default' (the shipped model)")
     p.add_argument("--batch-size", type=_positive_int, default=16)

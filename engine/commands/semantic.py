@@ -34,7 +34,7 @@ from semantic.domains import DOMAINS, get_domain
 from semantic.evaluation import evaluate
 from semantic.evaluator import train_evaluator
 from semantic.resize import resize_scene
-from semantic.sampling import SAMPLERS, sample
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, sample
 from semantic.training import DiffusionTrainer, procedural_source, tensor_source
 
 from engine.lablog_runs import add_run_flags, recorded_run
@@ -102,10 +102,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--checkpoint", required=True, help="checkpoint folder or 'default'")
     v.add_argument("--domain", choices=DOMAINS.names(), help="domain of 'default' (both when omitted)")
     v.add_argument("-n", type=_positive_int, default=260, help="generated samples (and procedural per reference set)")
-    v.add_argument("--steps", type=_positive_int, default=25, help="sampler steps (default 25)")
-    v.add_argument("--guidance", type=float, default=3.0)
+    v.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
+    v.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"classifier-free guidance (cells; default {DEFAULT_GUIDANCE:g})")
     v.add_argument("--sampler", choices=SAMPLERS.names(), default="ddim")
-    v.add_argument("--eta", type=float, default=1.0, help="DDIM eta in [0, 1] (default 1)")
+    v.add_argument("--eta", type=float, default=DEFAULT_ETA, help=f"DDIM eta in [0, 1] (default {DEFAULT_ETA:g})")
     v.add_argument("--evaluator-steps", type=_positive_int, default=600, help="used only when the checkpoint has no evaluator")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -288,7 +288,7 @@ def save_evaluator_into(path: Path, model, info: dict) -> None:
 
 
 def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str, seed: int, quiet: bool,
-                        evaluator_steps: int = 600, eta: float = 1.0) -> dict:
+                        evaluator_steps: int = 600, eta: float = DEFAULT_ETA) -> dict:
     cfg = ckpt.config
     evaluator = ckpt.evaluator
     trained_here = evaluator is None

@@ -83,12 +83,12 @@ def test_sampling_is_per_sample_deterministic():
     unet = build_unet(c).eval()
     labels = torch.tensor([0, 3, 5, 2, 12])
     gens = lambda: [torch.Generator().manual_seed(100 + i) for i in range(5)]
-    a = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, batch_size=5)
-    b = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, batch_size=2)
+    a = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=1.0, batch_size=5)
+    b = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=1.0, batch_size=2)
     assert a.shape == (5, 3, 16, 16) and float(a.min()) >= 0 and float(a.max()) <= 1
     assert torch.equal(a, b)
     # sample 3 alone is sample 3 of the batch
-    one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0)
+    one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0, eta=1.0)
     assert torch.equal(one[0], a[3])
     ode = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=3)
     assert torch.equal(ode, sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=5))
