@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from physical.autograd_state import records_grad
 __all__ = ["adc", "electrons_from_dn"]
 
 
@@ -38,7 +39,7 @@ def adc(
     tensor([[[[  160.,   960., 65520.]]]])
     """
     full_well = torch.as_tensor(full_well_e, dtype=e.dtype, device=e.device)
-    if not _needs_grad(e, full_well, gain_dn_per_e, black_level_dn):
+    if not records_grad(e, full_well, gain_dn_per_e, black_level_dn):
         # the same arithmetic in place on a copy (no autograd to feed): one full-size allocation
         dn = torch.minimum(e, full_well).mul_(gain_dn_per_e).add_(black_level_dn).round_()
         return dn.clamp_(0, 2**bits - 1).mul_(float(2**left_shift))
@@ -46,10 +47,6 @@ def adc(
     dn = _round(gain_dn_per_e * e + black_level_dn, differentiable)
     dn = dn.clamp(0, 2**bits - 1)
     return dn * float(2**left_shift)
-
-
-def _needs_grad(*values) -> bool:
-    return torch.is_grad_enabled() and any(isinstance(v, torch.Tensor) and v.requires_grad for v in values)
 
 
 def electrons_from_dn(

@@ -16,6 +16,7 @@ from torch import nn
 
 from physical import draws, frame_pool
 from physical.adc import adc
+from physical.autograd_state import records_grad
 from physical.cfa import mosaic
 from physical.checks import check_image, check_range
 from physical.devices import Device
@@ -96,16 +97,13 @@ def _focal_plane(scene: torch.Tensor, device: Device, params: CaptureParams) -> 
     return mosaic(blurred * params.quantum_efficiency.reshape(1, 3, 1, 1), device.cfa.pattern)
 
 
-def _frame_by_frame(*values) -> bool:
-    """Whether to run per scene / per frame in the frame pool: on the CPU, when no autograd is recorded.
+def _frame_by_frame(response: torch.Tensor, *values) -> bool:
+    """Whether to run per frame in the frame pool: on the CPU, when no autograd is recorded.
 
     Decided by where the data lives and by autograd only, never by the thread count, so a seed gives the
     same bytes on any number of threads (one thread runs the same per-frame calls in turn).
     """
-    tensors = [v for v in values if isinstance(v, torch.Tensor)]
-    if tensors[0].device.type != "cpu":
-        return False
-    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+    return response.device.type == "cpu" and not records_grad(response, *values)
 
 
 def _record(

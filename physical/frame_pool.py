@@ -76,6 +76,6 @@ def _pool() -> ThreadPoolExecutor:
 def map_frames(fn: Callable[[int], T], indices: Iterable[int]) -> list[T]:
     """``[fn(i) for i in indices]``, run in the frame pool (in the calling thread when it has one thread)."""
     indices = list(indices)
-    if workers() < 2 or len(indices) < 2 or threading.current_thread().name.startswith("frames"):
+    if workers() < 2 or len(indices) < 2:  # inside a worker workers() is 1: nested calls run in place
         return [fn(i) for i in indices]
     return list(_pool().map(fn, indices))

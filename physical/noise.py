@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from physical import draws
+from physical.autograd_state import records_grad
 from physical.cfa import site_colours
 from physical.devices import NoiseSwitches
 
@@ -58,10 +59,6 @@ def shot_noise(rate_e: torch.Tensor, generator: draws.Generators, *, differentia
     return rate_e + root * z
 
 
-def _needs_grad(*values) -> bool:
-    return torch.is_grad_enabled() and any(isinstance(v, torch.Tensor) and v.requires_grad for v in values)
-
-
 def sensor_noise(
     photo_e: torch.Tensor,
     *,
@@ -84,7 +81,7 @@ def sensor_noise(
     """
     # Without autograd the same arithmetic runs in place on the frame's own buffers: a 224-frame batch
     # then allocates (and page-faults) 3 full-size tensors instead of ~10.
-    in_place = not _needs_grad(photo_e, read_noise_e, dark_e, prnu, dsnu_e, row_noise_e)
+    in_place = not records_grad(photo_e, read_noise_e, dark_e, prnu, dsnu_e, row_noise_e)
     signal = photo_e * (1 + prnu * pattern.prnu_z) if switches.prnu else photo_e.clone()
     if switches.dark_current:
         signal = signal.add_(dark_e) if in_place else signal + dark_e
