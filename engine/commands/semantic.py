@@ -144,7 +144,7 @@ def run_train(args: argparse.Namespace) -> int:
     resume = None
     if (args.out / "semantic.json").is_file():
         prev = load_checkpoint(args.out)
-        keep = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "seed", "prediction_type")
+        keep = (*_ARCHITECTURE, "seed", "prediction_type")
         diff = [k for k in keep if getattr(prev.config, k) != getattr(config, k)]
         if diff:
             raise UserError(f"{args.out} holds a checkpoint with other settings ({', '.join(diff)}); use another --out")
@@ -159,7 +159,7 @@ def run_train(args: argparse.Namespace) -> int:
     if resume is None and args.init is not None:
         kw = dict(unet=_initial_weights(args.init, config))
     if resume is not None:
-        ema = load_checkpoint(args.out).unet
+        ema = prev.unet  # the checkpoint's EMA weights, already loaded
         kw = dict(unet=resume["unet"], ema_unet=ema, optimizer_state=resume["optimizer"], step=int(resume["step"]), ema_step=int(resume["ema_step"]))
     trainer = DiffusionTrainer(config, source, **kw)
     start_step = trainer.step
@@ -194,11 +194,14 @@ def run_train(args: argparse.Namespace) -> int:
         return _train_loop(args, trainer, start_step, save, run)
 
 
+# the config fields that fix the UNet's weight shapes
+_ARCHITECTURE = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "attention_at_lowest")
+
+
 def _initial_weights(folder: Path, config: DiffusionConfig):
     """The EMA UNet of the checkpoint in ``folder``, checked to have ``config``'s architecture."""
     init = load_checkpoint(folder)
-    same = ("domain", "size", "block_out_channels", "layers_per_block", "classes", "attention_at_lowest")
-    diff = [k for k in same if getattr(init.config, k) != getattr(config, k)]
+    diff = [k for k in _ARCHITECTURE if getattr(init.config, k) != getattr(config, k)]
     if diff:
         raise UserError(f"--init {folder} has another architecture ({', '.join(f'{k} {getattr(init.config, k)}' for k in diff)}); "
                         "give the same --domain/--size/--channels/--layers-per-block")
