@@ -15,6 +15,10 @@ x₀ (its error is amplified by 1/√ᾱ ≈ 2·10⁴ at t = 999, and clipping t
 guidance, steps or spacing. A v-model predicts x₀ directly where the signal vanishes (Lin et al. 2024,
 "Common diffusion noise schedules and sample steps are flawed"). Checkpoints written before this field
 existed are ε-models: a config without the key reads as ``"epsilon"``.
+
+Learning rate (``cosine_decay_steps``): 0 keeps ``learning_rate`` constant after the warm-up; N > 0 decays it
+along a half cosine to 0 at step N (and keeps 0 after). A decayed run ends at N: to train further, start a new
+run from its weights (``--init``). Configs without the key read as 0, the constant rate they were trained with.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class DiffusionConfig:
     batch_size: int = 16
     learning_rate: float = 5e-4
     warmup_steps: int = 100
+    cosine_decay_steps: int = 0  # 0: constant learning rate; N: half-cosine decay to 0 at step N
     ema_decay: float = 0.999
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes (data source, command)
@@ -67,6 +72,8 @@ class DiffusionConfig:
             raise InputError(f"unknown encoding {self.encoding!r}; expected one of: linear, sqrt")
         if self.prediction_type not in PREDICTION_TYPES:
             raise InputError(f"unknown prediction type {self.prediction_type!r}; expected one of: {', '.join(PREDICTION_TYPES)}")
+        if self.cosine_decay_steps < 0:
+            raise InputError(f"expected cosine_decay_steps >= 0 (0 = constant learning rate), got {self.cosine_decay_steps}")
         if self.batch_size < 1:
             raise InputError(f"expected batch_size >= 1, got {self.batch_size}")
 

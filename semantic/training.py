@@ -17,6 +17,7 @@ process draws its own part of the batch (process index in the seed) and gradient
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import torch
@@ -30,7 +31,7 @@ from semantic.diffusion_config import DiffusionConfig
 from semantic.diffusion_model import build_scheduler, build_unet, encode, null_class
 from semantic.domains import get_domain
 
-__all__ = ["DataSource", "procedural_source", "tensor_source", "DiffusionTrainer", "step_generator"]
+__all__ = ["DataSource", "procedural_source", "tensor_source", "DiffusionTrainer", "step_generator", "learning_rate"]
 
 # A data source gives, for (step, process index, batch size), a batch of linear data (B, C, H, W) in [0, 1]
 # and class indices (B,) or None.
@@ -74,6 +75,22 @@ def tensor_source(config: DiffusionConfig, data: torch.Tensor, labels: torch.Ten
     return source
 
 
+def learning_rate(config: DiffusionConfig, step: int) -> float:
+    """The learning rate of optimisation step ``step`` (0-based): linear warm-up, then constant or half-cosine decay.
+
+    >>> c = DiffusionConfig(learning_rate=1e-3, warmup_steps=10, cosine_decay_steps=110)
+    >>> learning_rate(c, 4), round(learning_rate(c, 60), 9), learning_rate(c, 110)
+    (0.0005, 0.0005, 0.0)
+    """
+    rate = config.learning_rate * min(1.0, (step + 1) / max(config.warmup_steps, 1))
+    if config.cosine_decay_steps:
+        # the decay starts where the warm-up ends, so the two multiply only over the warm-up steps
+        span = max(config.cosine_decay_steps - config.warmup_steps, 1)
+        frac = min(max(step - config.warmup_steps, 0) / span, 1.0)
+        rate *= 0.5 * (1 + math.cos(math.pi * frac))
+    return rate
+
+
 class DiffusionTrainer:
     """One training run. ``unet``/``ema_unet``/``optimizer_state``/``step`` restore a saved run."""
 
@@ -100,7 +117,7 @@ class DiffusionTrainer:
         self.step = step
 
     def _lr(self) -> float:
-        return self.config.learning_rate * min(1.0, (self.step + 1) / max(self.config.warmup_steps, 1))
+        return learning_rate(self.config, self.step)
 
     def train_step(self) -> float:
         """One optimisation step; returns the (process-local) loss."""

@@ -22,7 +22,7 @@ from engine.seeding import generator_for
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint
 from semantic.domains import get_domain
 from semantic.generation import generate_scenes, pixel_scale
-from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, check_sampler
 
 NAME_PREFIX = {"microscopy": "smear", "drone": "tile"}
 
@@ -40,9 +40,9 @@ def add_scene_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
                    help=f"classifier-free guidance scale >= 0 (default {DEFAULT_GUIDANCE:g}; 1 = none)")
-    p.add_argument("--sampler", default="ddim", help=f"one of {', '.join(SAMPLERS.names())} (default ddim)")
+    p.add_argument("--sampler", help=f"one of {', '.join(SAMPLERS.names())} (default: dpmsolver++ for v-prediction models, ddim for epsilon models)")
     p.add_argument("--eta", type=float, default=DEFAULT_ETA,
-                   help=f"DDIM eta in [0, 1]: 0 deterministic ODE, 1 stochastic (default {DEFAULT_ETA:g})")
+                   help=f"DDIM eta in [0, 1]: 0 deterministic ODE, 1 stochastic (default {DEFAULT_ETA:g}; ddim only)")
     p.add_argument("--size", type=int, default=256, help="output size in pixels (even, default 256)")
     p.add_argument("--checkpoint", default="default", help="checkpoint folder or 'default' (the shipped model)")
     p.add_argument("--batch-size", type=_positive_int, default=16)
@@ -67,7 +67,8 @@ def plan_scenes(args: argparse.Namespace):
         raise UserError(f"expected --guidance >= 0, got {args.guidance}")
     if args.size < 8 or args.size % 2:
         raise UserError(f"expected an even --size >= 8, got {args.size}")
-    SAMPLERS.get(args.sampler)
+    if args.sampler is not None:
+        SAMPLERS.get(args.sampler)
     if not 0 <= args.eta <= 1:
         raise UserError(f"expected --eta in [0, 1], got {args.eta}")
     labels = None
@@ -84,6 +85,7 @@ def plan_scenes(args: argparse.Namespace):
     if not args.procedural:
         ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint, domain.name), domain.name)
         model = (ckpt.config, ckpt.unet)
+        args.sampler = check_sampler(args.sampler, ckpt.config, args.eta)  # resolved, so the manifest names it
         info = {"source": "diffusion", "checkpoint": str(args.checkpoint), "checkpoint_step": ckpt.info.get("step"),
                 "model_size": ckpt.config.size, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler, "eta": args.eta,
                 "resize": "bicubic in linear radiance (antialiased when shrinking), clipped to [0, 1]; masks bilinear on the soft mask, threshold 0.5"}

@@ -34,7 +34,7 @@ from semantic.domains import DOMAINS, get_domain
 from semantic.evaluation import evaluate
 from semantic.evaluator import train_evaluator
 from semantic.resize import resize_scene
-from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, sample
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, check_sampler, sample
 from semantic.training import DiffusionTrainer, procedural_source, tensor_source
 
 from engine.lablog_runs import add_run_flags, recorded_run
@@ -74,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", type=Path, required=True, help="checkpoint folder (resumed if it holds a training state)")
     t.add_argument("--batch-size", type=_positive_int, default=16)
     t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                   help="after the warm-up: constant (default; resumable to any --steps) or a half-cosine decay to 0 at --steps "
+                        "(best for the last stretch of training, e.g. a fine-tune with --init)")
     t.add_argument("--channels", type=_widths, default=(32, 64, 96, 128), help="UNet block widths (default 32,64,96,128)")
     t.add_argument("--layers-per-block", type=_positive_int, default=1)
     t.add_argument("--save-every", type=_positive_int, default=250, help="steps between checkpoints (default 250)")
@@ -104,8 +107,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("-n", type=_positive_int, default=260, help="generated samples (and procedural per reference set)")
     v.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
     v.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"classifier-free guidance (cells; default {DEFAULT_GUIDANCE:g})")
-    v.add_argument("--sampler", choices=SAMPLERS.names(), default="ddim")
-    v.add_argument("--eta", type=float, default=DEFAULT_ETA, help=f"DDIM eta in [0, 1] (default {DEFAULT_ETA:g})")
+    v.add_argument("--sampler", choices=SAMPLERS.names(), help="default: dpmsolver++ for v-prediction models, ddim for epsilon models")
+    v.add_argument("--eta", type=float, default=DEFAULT_ETA, help=f"DDIM eta in [0, 1] (default {DEFAULT_ETA:g}; ddim only)")
     v.add_argument("--evaluator-steps", type=_positive_int, default=600, help="used only when the checkpoint has no evaluator")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -138,14 +141,18 @@ def run_train(args: argparse.Namespace) -> int:
     config = DiffusionConfig(domain=args.domain, size=args.size, block_out_channels=args.channels,
                              layers_per_block=args.layers_per_block, batch_size=args.batch_size,
                              learning_rate=args.lr, seed=args.seed,
+                             cosine_decay_steps=args.steps if args.lr_schedule == "cosine" else 0,
                              prediction_type="epsilon" if args.prediction == "epsilon" else "v_prediction",
                              extra={"data": str(args.data) if args.data else "procedural",
                                     **({"init": str(args.init)} if args.init else {})})
     resume = None
     if (args.out / "semantic.json").is_file():
         prev = load_checkpoint(args.out)
-        keep = (*_ARCHITECTURE, "seed", "prediction_type")
+        keep = (*_ARCHITECTURE, "seed", "prediction_type", "cosine_decay_steps")
         diff = [k for k in keep if getattr(prev.config, k) != getattr(config, k)]
+        if diff == ["cosine_decay_steps"] and prev.config.cosine_decay_steps:
+            raise UserError(f"{args.out} holds a run whose learning rate decays to 0 at step {prev.config.cosine_decay_steps}; "
+                            "give the same --steps to resume it, or train further in a new --out with --init")
         if diff:
             raise UserError(f"{args.out} holds a checkpoint with other settings ({', '.join(diff)}); use another --out")
         resume = load_training(args.out, prev.config)
@@ -174,6 +181,7 @@ def run_train(args: argparse.Namespace) -> int:
                f"--batch-size {args.batch_size} --lr {args.lr} --channels {','.join(map(str, args.channels))} "
                f"--layers-per-block {args.layers_per_block} --seed {args.seed} --out {args.out}"
                + (f" --prediction {args.prediction}" if args.prediction != "v" else "")
+               + (f" --lr-schedule {args.lr_schedule}" if args.lr_schedule != "constant" else "")
                + (f" --init {args.init}" if args.init else "")
                + (f" --data {args.data}" if args.data else ""))
 
@@ -290,9 +298,10 @@ def save_evaluator_into(path: Path, model, info: dict) -> None:
 # ---------------------------------------------------------------- eval
 
 
-def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str, seed: int, quiet: bool,
+def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str | None, seed: int, quiet: bool,
                         evaluator_steps: int = 600, eta: float = DEFAULT_ETA) -> dict:
     cfg = ckpt.config
+    sampler = check_sampler(sampler, cfg, eta)
     evaluator = ckpt.evaluator
     trained_here = evaluator is None
     if evaluator is None:

@@ -218,3 +218,22 @@ def test_train_from_another_checkpoints_weights(tiny_ckpt, tmp_path):
                 "--init", eps, "--out", tmp_path / "other", "--no-lablog")
     assert_user_error(r, "another architecture")
     assert not (tmp_path / "other").exists()
+
+
+def test_cosine_run_resumes_only_to_its_own_end(tmp_path):
+    """A cosine-decayed run records where its rate reaches 0; resuming it to another end would bend the curve."""
+    base = ("semantic", "train", "--domain", "drone", "--size", 16, "--channels", "8,16", "--batch-size", 2, "--no-lablog", "-q")
+    out = tmp_path / "cos"
+    r = run_cli(*base, "--lr-schedule", "cosine", "--out", out, "--steps", 2)
+    assert r.code == 0, r.err
+    meta = json.loads((out / "semantic.json").read_text())
+    assert meta["config"]["cosine_decay_steps"] == 2 and "--lr-schedule cosine" in meta["command"]
+    before = (out / "semantic.json").read_bytes()
+    assert_user_error(run_cli(*base, "--lr-schedule", "cosine", "--out", out, "--steps", 5), "decays to 0 at step 2")
+    assert (out / "semantic.json").read_bytes() == before
+    r = run_cli(*base, "--lr-schedule", "cosine", "--out", out, "--steps", 2)  # the same command: already done
+    assert r.code == 0, r.err
+    # a constant-rate run cannot be resumed as a cosine one either
+    const = tmp_path / "const"
+    assert run_cli(*base, "--out", const, "--steps", 1).code == 0
+    assert_user_error(run_cli(*base, "--lr-schedule", "cosine", "--out", const, "--steps", 2), "other settings (cosine_decay_steps)")

@@ -7,12 +7,12 @@ from physical.checks import InputError
 from semantic.diffusion_config import DiffusionConfig
 from semantic.diffusion_model import build_unet, decode, encode
 from semantic.resize import resize_mask, resize_scene
-from semantic.sampling import sample, stock_ddpm_sample
-from semantic.training import DiffusionTrainer, procedural_source, tensor_source
+from semantic.sampling import default_sampler, sample, stock_ddpm_sample
+from semantic.training import DiffusionTrainer, learning_rate, procedural_source, tensor_source
 
 
 def tiny(domain="microscopy", **kw):
-    return DiffusionConfig(domain=domain, size=16, block_out_channels=(8, 16), batch_size=4, warmup_steps=1, **kw)
+    return DiffusionConfig(**{"domain": domain, "size": 16, "block_out_channels": (8, 16), "batch_size": 4, "warmup_steps": 1, **kw})
 
 
 def test_config_round_trip_and_errors():
@@ -68,6 +68,34 @@ def test_training_reduces_loss_and_resume_is_exact():
     assert not torch.equal(_params(a.export_ema()), _params(a.export_model()))
 
 
+def test_learning_rate_schedules():
+    const = tiny(learning_rate=1e-3, warmup_steps=4)
+    assert [learning_rate(const, s) for s in (0, 3, 100, 10**6)] == [2.5e-4, 1e-3, 1e-3, 1e-3]
+    cos = tiny(learning_rate=1e-3, warmup_steps=4, cosine_decay_steps=104)
+    rates = [learning_rate(cos, s) for s in range(110)]
+    assert rates[:4] == [learning_rate(const, s) for s in range(4)]  # the same warm-up
+    assert rates[4] == 1e-3 and abs(rates[54] - 5e-4) < 1e-12 and rates[104] == 0 and rates[109] == 0
+    assert all(a >= b for a, b in zip(rates[4:], rates[5:]))  # never rises after the warm-up
+    assert DiffusionConfig.from_dict(cos.to_dict()) == cos
+    old = {k: v for k, v in const.to_dict().items() if k != "cosine_decay_steps"}
+    assert DiffusionConfig.from_dict(old).cosine_decay_steps == 0  # older checkpoints: constant rate
+    with pytest.raises(InputError, match="cosine_decay_steps >= 0"):
+        tiny(cosine_decay_steps=-1)
+
+
+def test_trainer_applies_the_schedule():
+    c = tiny(learning_rate=1e-3, warmup_steps=1, cosine_decay_steps=3)
+    t = DiffusionTrainer(c, procedural_source(c))
+    seen = []
+    for _ in range(4):
+        t.train_step()
+        seen.append(t.optimizer.param_groups[0]["lr"])
+    assert seen == [learning_rate(c, s) for s in range(4)] and seen[-1] == 0
+    before = _params(t.export_model())
+    t.train_step()  # past the decay: the rate is 0 and the weights stay (AdamW's decoupled decay scales with it)
+    assert torch.equal(_params(t.export_model()), before)
+
+
 def test_tensor_source_checks_shapes():
     c = tiny("drone")
     src = tensor_source(c, torch.rand(3, 4, 16, 16), None)
@@ -83,16 +111,31 @@ def test_sampling_is_per_sample_deterministic():
     unet = build_unet(c).eval()
     labels = torch.tensor([0, 3, 5, 2, 12])
     gens = lambda: [torch.Generator().manual_seed(100 + i) for i in range(5)]
-    a = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=1.0, batch_size=5)
-    b = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=1.0, batch_size=2)
+    a = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="ddim", eta=1.0, batch_size=5)
+    b = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="ddim", eta=1.0, batch_size=2)
     assert a.shape == (5, 3, 16, 16) and float(a.min()) >= 0 and float(a.max()) <= 1
     assert torch.equal(a, b)
     # sample 3 alone is sample 3 of the batch
-    one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0, eta=1.0)
+    one = sample(unet, c, [torch.Generator().manual_seed(103)], labels=labels[3:4], steps=3, guidance=2.0, sampler="ddim", eta=1.0)
     assert torch.equal(one[0], a[3])
-    ode = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=3)
-    assert torch.equal(ode, sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, eta=0.0, batch_size=5))
+    ode = sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="ddim", eta=0.0, batch_size=3)
+    assert torch.equal(ode, sample(unet, c, gens(), labels=labels, steps=3, guidance=2.0, sampler="ddim", eta=0.0, batch_size=5))
     assert not torch.equal(ode, a)  # η = 0 draws no step noise
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5])
+def test_dpmsolver_is_the_v_default_and_batch_invariant(steps):
+    c = tiny()
+    unet = build_unet(c).eval()
+    labels = torch.tensor([0, 3, 5, 2, 12])
+    gens = lambda: [torch.Generator().manual_seed(100 + i) for i in range(5)]
+    a = sample(unet, c, gens(), labels=labels, steps=steps, batch_size=5)
+    assert torch.isfinite(a).all() and a.shape == (5, 3, 16, 16)
+    assert torch.equal(a, sample(unet, c, gens(), labels=labels, steps=steps, sampler="dpmsolver++", batch_size=2))
+    one = sample(unet, c, [torch.Generator().manual_seed(102)], labels=labels[2:3], steps=steps)
+    assert torch.equal(one[0], a[2])
+    if steps > 1:  # a second-order solver: not DDIM
+        assert not torch.equal(a, sample(unet, c, gens(), labels=labels, steps=steps, sampler="ddim"))
 
 
 def test_sampling_errors():
@@ -104,7 +147,13 @@ def test_sampling_errors():
     with pytest.raises(InputError, match="class labels"):
         sample(unet, c, g)
     with pytest.raises(InputError, match="eta in"):
-        sample(unet, c, g, labels=torch.tensor([0]), eta=1.5)
+        sample(unet, c, g, labels=torch.tensor([0]), sampler="ddim", eta=1.5)
+    with pytest.raises(InputError, match="eta .* applies to the ddim sampler"):
+        sample(unet, c, g, labels=torch.tensor([0]), eta=0.5)  # the default for a v-model: DPM-Solver++
+    eps = tiny(prediction_type="epsilon")
+    assert default_sampler(eps) == "ddim" and default_sampler(c) == "dpmsolver++"
+    with pytest.raises(InputError, match="needs a v-prediction model"):
+        sample(build_unet(eps), eps, g, labels=torch.tensor([0]), sampler="dpmsolver++")
     with pytest.raises(InputError, match="unknown sampler 'euler'"):
         sample(unet, c, g, labels=torch.tensor([0]), sampler="euler")
     cd = tiny("drone")
@@ -187,8 +236,8 @@ class _Oracle(torch.nn.Module):
         return type("Out", (), {"sample": out})()
 
 
-@pytest.mark.parametrize("kind", ["epsilon", "v_prediction"])
-def test_sampler_reads_the_model_output_as_its_prediction_type(kind):
+@pytest.mark.parametrize("kind,sampler", [("epsilon", "ddim"), ("v_prediction", "ddim"), ("v_prediction", "dpmsolver++")])
+def test_sampler_reads_the_model_output_as_its_prediction_type(kind, sampler):
     """With a perfect model of a one-image data set, the sampler must return that image (a bright one, near
     the top of the model range, where a mis-read output or a biased x0 estimate shows)."""
     c = tiny("drone", prediction_type=kind)
@@ -196,5 +245,5 @@ def test_sampler_reads_the_model_output_as_its_prediction_type(kind):
     target[:, 3, 4:8, 4:12] = 1.0
     target[:, 3, :4] = 0.0
     x0 = encode(target, c)
-    out = sample(_Oracle(x0, c), c, [torch.Generator().manual_seed(i) for i in range(2)], steps=10)
+    out = sample(_Oracle(x0, c), c, [torch.Generator().manual_seed(i) for i in range(2)], steps=10, sampler=sampler)
     assert torch.allclose(out, target.expand(2, -1, -1, -1), atol=2e-3)
