@@ -32,8 +32,9 @@ class Scenes(NamedTuple):
 
 def generate_scenes(domain: str, generators: Sequence[torch.Generator], size: int, *, labels: torch.Tensor | None = None,
                     model: tuple[DiffusionConfig, object] | None = None, steps: int = DEFAULT_STEPS,
-                    guidance: float = DEFAULT_GUIDANCE, sampler: str = "ddim", eta: float = DEFAULT_ETA, batch_size: int = 16, on_batch=None) -> Scenes:
-    """Generate ``len(generators)`` scenes; ``model`` = (config, unet) or None for procedural scenes."""
+                    guidance: float = DEFAULT_GUIDANCE, sampler: str | None = None, eta: float = DEFAULT_ETA, batch_size: int = 16, on_batch=None) -> Scenes:
+    """Generate ``len(generators)`` scenes; ``model`` = (config, unet) or None for procedural scenes;
+    ``sampler`` None is the model's default (:func:`semantic.sampling.default_sampler`)."""
     d = get_domain(domain)
     if size < 8 or size % 2:
         raise InputError(f"expected an even output size >= 8, got {size}")

@@ -116,9 +116,6 @@ class DiffusionTrainer:
         self.ema.to(self.accelerator.device)
         self.step = step
 
-    def _lr(self) -> float:
-        return learning_rate(self.config, self.step)
-
     def train_step(self) -> float:
         """One optimisation step; returns the (process-local) loss."""
         acc, cfg = self.accelerator, self.config
@@ -135,7 +132,7 @@ class DiffusionTrainer:
             drop = torch.rand(x0.shape[0], generator=g) < cfg.class_dropout
             class_labels = torch.where(drop, torch.full_like(labels, null_class(cfg)), labels).to(acc.device)
         for group in self.optimizer.param_groups:
-            group["lr"] = self._lr()
+            group["lr"] = learning_rate(cfg, self.step)
         pred = self.model(xt, t, class_labels=class_labels).sample
         target = noise if cfg.prediction_type == "epsilon" else self.scheduler.get_velocity(x0, noise, t)
         loss = F.mse_loss(pred, target)

@@ -138,6 +138,18 @@ def test_dpmsolver_is_the_v_default_and_batch_invariant(steps):
         assert not torch.equal(a, sample(unet, c, gens(), labels=labels, steps=steps, sampler="ddim"))
 
 
+def test_generate_scenes_uses_the_models_default_sampler():
+    from semantic.generation import generate_scenes
+
+    c = tiny()
+    unet = build_unet(c).eval()
+    labels = torch.tensor([1, 4])
+    gens = lambda: [torch.Generator().manual_seed(7 + i) for i in range(2)]
+    out = generate_scenes("microscopy", gens(), 16, labels=labels, model=(c, unet), steps=3)
+    assert torch.equal(out.scenes, sample(unet, c, gens(), labels=labels, steps=3, sampler=default_sampler(c)))
+    assert not torch.equal(out.scenes, sample(unet, c, gens(), labels=labels, steps=3, sampler="ddim"))
+
+
 def test_sampling_errors():
     c = tiny()
     unet = build_unet(c).eval()
