@@ -1,7 +1,7 @@
 """Benchmark of the semantic layer and the main job.
 
 1. ``generate`` throughput at the default output size (256 px) with the shipped checkpoint: batch 16,
-   25 steps of the default sampler (DPM-Solver++ 2M) with classifier-free guidance, resize included — against diffusers' stock ancestral DDPM
+   25 steps of the default sampler (DPM-Solver++ 3M, Karras spacing) with classifier-free guidance, resize included — against diffusers' stock ancestral DDPM
    sampling of the *same* model with its 1000 steps (no guidance), measured in the same run.
 2. ``synthesize`` throughput (7 intensities, 12 views) in scenes/s, with the share of time per stage
    (generate, capture, views, write) from the job's own manifest.

@@ -26,7 +26,7 @@ from torch import nn
 from physical.checks import InputError
 from semantic.domains import get_domain
 
-__all__ = ["EvaluatorConfig", "Evaluator", "train_evaluator", "evaluator_accuracy"]
+__all__ = ["EvaluatorConfig", "Evaluator", "train_evaluator", "evaluator_accuracy", "evaluator_iou"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,9 @@ def train_evaluator(domain: str, size: int, steps: int, *, batch_size: int = 32,
     rendering cost out of the loop; ``pool_size`` must be large against the classes' variety.
     """
     d = get_domain(domain)
-    model = Evaluator(EvaluatorConfig(domain, size, width, len(d.classes)))
+    with torch.random.fork_rng(devices=[]):  # initial weights from the seed, not from the global RNG
+        torch.manual_seed(seed)
+        model = Evaluator(EvaluatorConfig(domain, size, width, len(d.classes)))
     gens = [torch.Generator().manual_seed((seed * 1_000_003 * 65536 + i) & 0x7FFFFFFFFFFF) for i in range(pool_size)]
     labels = torch.arange(pool_size) % len(d.classes) if d.classes else None
     pool, labels = d.procedural(gens, size, labels)
@@ -148,3 +150,12 @@ def evaluator_accuracy(model: Evaluator, scenes: torch.Tensor, labels: torch.Ten
 
     preds = torch.cat([model.classify(scenes[i : i + batch]).argmax(1) for i in range(0, len(scenes), batch)])
     return class_consistency(preds, labels, model.config.num_classes)["mean"]
+
+
+@torch.no_grad()
+def evaluator_iou(model: Evaluator, data: torch.Tensor, batch: int = 64) -> float:
+    """Car IoU pooled over tiles ``(B, 4, H, W)`` (scene RGB, then the true mask)."""
+    from semantic.metrics import mask_iou
+
+    pred = torch.cat([model.segment(data[i : i + batch, :3]) > 0 for i in range(0, len(data), batch)])
+    return mask_iou(pred, data[:, 3:4] > 0.5)

@@ -31,8 +31,8 @@ from engine.semantic_checkpoints import (load_checkpoint, load_training, resolve
                                          save_checkpoint, save_evaluator)
 from semantic.diffusion_config import DiffusionConfig
 from semantic.domains import DOMAINS, get_domain
-from semantic.evaluation import evaluate
-from semantic.evaluator import train_evaluator
+from semantic.evaluation import DEFAULT_REFERENCE_SETS, evaluate
+from semantic.evaluator import evaluator_accuracy, evaluator_iou, train_evaluator
 from semantic.resize import resize_scene
 from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, check_sampler, sample
 from semantic.training import DiffusionTrainer, procedural_source, tensor_source
@@ -48,6 +48,14 @@ def _positive_int(text: str) -> int:
     if v <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
     return v
+
+
+def _at_least_two(text: str) -> int:
+    v = _positive_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
+    return v
+
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -109,6 +117,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"classifier-free guidance (cells; default {DEFAULT_GUIDANCE:g})")
     v.add_argument("--sampler", choices=SAMPLERS.names(), help="default: dpmsolver++ for v-prediction models, ddim for epsilon models")
     v.add_argument("--eta", type=float, default=DEFAULT_ETA, help=f"DDIM eta in [0, 1] (default {DEFAULT_ETA:g}; ddim only)")
+    v.add_argument("--references", type=_at_least_two, default=DEFAULT_REFERENCE_SETS,
+                   help=f"independent procedural reference sets of -n scenes (>= 2, default {DEFAULT_REFERENCE_SETS}): the FID-like "
+                        "distance is averaged over them and the floor over their pairs")
     v.add_argument("--evaluator-steps", type=_positive_int, default=600, help="used only when the checkpoint has no evaluator")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -269,13 +280,13 @@ def run_evaluator(args: argparse.Namespace) -> int:
     model = train_evaluator(cfg.domain, cfg.size, args.steps, batch_size=args.batch_size, seed=args.seed + 7919,
                             pool_size=args.pool, on_step=lambda s, l: next(it, None))
     ref, labels = _procedural_set(cfg.domain, cfg.size, args.n, args.seed, "evaluator-heldout")
-    figures = evaluate(model, ref, labels, ref, labels, ref, cfg.classes)
     key = "evaluator_accuracy" if cfg.conditional else "evaluator_iou"
+    figure = evaluator_accuracy(model, ref, labels) if cfg.conditional else evaluator_iou(model, ref)
     info = {"steps": args.steps, "batch_size": args.batch_size, "pool": args.pool, "train_seconds": time.time() - t0,
-            "heldout_n": args.n, key: figures[key], "data": "procedural", "seed": args.seed}
+            "heldout_n": args.n, key: figure, "data": "procedural", "seed": args.seed}
     save_evaluator_into(path, model, info)
     if not args.quiet:
-        print(f"evaluator for {cfg.domain} at {cfg.size}px: {key} {figures[key]:.4f} on {args.n} held-out procedural scenes")
+        print(f"evaluator for {cfg.domain} at {cfg.size}px: {key} {figure:.4f} on {args.n} held-out procedural scenes")
     return 0
 
 
@@ -299,7 +310,7 @@ def save_evaluator_into(path: Path, model, info: dict) -> None:
 
 
 def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: str | None, seed: int, quiet: bool,
-                        evaluator_steps: int = 600, eta: float = DEFAULT_ETA) -> dict:
+                        evaluator_steps: int = 600, eta: float = DEFAULT_ETA, references: int = DEFAULT_REFERENCE_SETS) -> dict:
     cfg = ckpt.config
     sampler = check_sampler(sampler, cfg, eta)
     evaluator = ckpt.evaluator
@@ -316,9 +327,8 @@ def evaluate_checkpoint(ckpt, n: int, *, steps: int, guidance: float, sampler: s
     gen = sample(ckpt.unet, cfg, gens, labels=labels, steps=steps, guidance=guidance, sampler=sampler, eta=eta,
                  on_batch=lambda k: [next(it, None) for _ in range(k)])
     sample_s = time.time() - t0
-    ref_a, lab_a = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-a")
-    ref_b, _ = _procedural_set(cfg.domain, cfg.size, n, seed, "eval-reference-b")
-    figures = evaluate(evaluator, gen, labels, ref_a, lab_a, ref_b, cfg.classes)
+    refs = [_procedural_set(cfg.domain, cfg.size, n, seed, f"eval-reference-{k}") for k in range(references)]
+    figures = evaluate(evaluator, gen, labels, refs, cfg.classes)
     figures.update({"domain": cfg.domain, "size": cfg.size, "steps": steps, "guidance": guidance, "sampler": sampler, "eta": eta,
                     "seed": seed, "checkpoint_step": ckpt.info.get("step"), "evaluator_trained_here": trained_here,
                     "samples_per_s": n / max(sample_s, 1e-9)})
@@ -335,8 +345,10 @@ def format_figures(f: dict) -> str:
         lines.append(f"  evaluator IoU on held-out procedural tiles:       {f['evaluator_iou']:.3f}")
         lines.append(f"  mask IoU (evaluator vs generated mask):           {f['mask_iou']:.3f}")
         lines.append(f"  car fraction generated / procedural:              {f['car_fraction_generated']:.3f} / {f['car_fraction_reference']:.3f}")
-    lines.append(f"  FID-like (evaluator features) generated vs procedural: {f['fid_like']:.4g}")
-    lines.append(f"  FID-like floor, procedural vs procedural:              {f['fid_like_floor']:.4g}  (ratio {f['fid_like_ratio']:.2f})")
+    k = f["n_reference_sets"]
+    lines.append(f"  FID-like (evaluator features), generated vs procedural: {f['fid_like']:.4g} ± {f['fid_like_sd']:.2g}  (mean ± sd over {k} reference sets)")
+    lines.append(f"  FID-like floor, procedural vs procedural:               {f['fid_like_floor']:.4g} ± {f['fid_like_floor_sd']:.2g}  (over {k * (k - 1) // 2} pairs)")
+    lines.append(f"  ratio FID-like / floor:                                 {f['fid_like_ratio']:.2f}")
     return "\n".join(lines)
 
 
@@ -351,7 +363,8 @@ def run_eval(args: argparse.Namespace) -> int:
     results = []
     for ckpt in ckpts:
         f = evaluate_checkpoint(ckpt, args.n, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-                                seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps, eta=args.eta)
+                                seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps, eta=args.eta,
+                                references=args.references)
         results.append(f)
         if not args.json:
             print(format_figures(f))

@@ -119,7 +119,11 @@ def test_semantic_eval_prints_figures(tiny_ckpt):
     f = json.loads(r.out)
     for key in ("mask_iou", "evaluator_iou", "fid_like", "fid_like_floor", "fid_like_ratio"):
         assert key in f
-    assert f["fid_like_floor"] > 0
+    assert f["fid_like_floor"] > 0 and f["n_reference_sets"] == 8 and f["fid_like_sd"] >= 0
+    r = run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["drone"], "-n", 4, "--steps", 1, "--evaluator-steps", 2, "--references", 3, "--json", "-q")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["n_reference_sets"] == 3
+    assert_user_error(run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["drone"], "--references", 1), "expected an integer >= 2")
     r = run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["microscopy"], "-n", 13, "--steps", 1, "--evaluator-steps", 2, "-q")
     assert r.code == 0, r.err
     assert "class consistency" in r.out and "FID-like floor" in r.out

@@ -5,9 +5,9 @@ import torch
 
 from physical.checks import InputError
 from semantic.diffusion_config import DiffusionConfig
-from semantic.diffusion_model import build_unet, decode, encode
+from semantic.diffusion_model import build_scheduler, build_unet, decode, encode
 from semantic.resize import resize_mask, resize_scene
-from semantic.sampling import default_sampler, sample, stock_ddpm_sample
+from semantic.sampling import KARRAS_RHO, KARRAS_SIGMA_MAX, default_sampler, karras_timesteps, sample, stock_ddpm_sample
 from semantic.training import DiffusionTrainer, learning_rate, procedural_source, tensor_source
 
 
@@ -136,6 +136,33 @@ def test_dpmsolver_is_the_v_default_and_batch_invariant(steps):
     assert torch.equal(one[0], a[2])
     if steps > 1:  # a second-order solver: not DDIM
         assert not torch.equal(a, sample(unet, c, gens(), labels=labels, steps=steps, sampler="ddim"))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 10, 25, 200, 1000])
+def test_karras_timesteps(steps):
+    c = tiny()
+    ts = karras_timesteps(c, steps)
+    assert len(ts) == steps and ts[0] == c.num_train_timesteps - 1  # starts from pure noise
+    assert all(a > b for a, b in zip(ts, ts[1:])) and ts[-1] >= 0
+    if steps >= 3:
+        assert ts[-1] == 0  # ends at the schedule's smallest noise level
+    if steps == 1000:
+        assert ts == list(range(999, -1, -1))
+
+
+def test_karras_timesteps_follow_the_rho_spacing():
+    """Each timestep's σ_t is the schedule's nearest to the Karras level: σ^(1/ρ) evenly spaced from 80 down."""
+    c = tiny()
+    a = build_scheduler(c).alphas_cumprod.double()
+    sigma = ((1 - a) / a).sqrt()
+    ts = karras_timesteps(c, 25)
+    inv = sigma[ts[1:]] ** (1 / KARRAS_RHO)
+    target = torch.linspace(KARRAS_SIGMA_MAX ** (1 / KARRAS_RHO), float(sigma[0]) ** (1 / KARRAS_RHO), 24, dtype=torch.float64)
+    assert torch.allclose(inv, target, rtol=0.02)
+    # 4 of 25 steps below σ = 0.07, where an evenly spaced 25-step grid jumps from σ 0.074 to the clean scene
+    assert sum(float(sigma[t]) < 0.07 for t in ts) >= 4
+    with pytest.raises(InputError, match="steps >= 1"):
+        karras_timesteps(c, 0)
 
 
 def test_generate_scenes_uses_the_models_default_sampler():
