@@ -79,8 +79,8 @@ def test_fid_like_averages_over_reference_sets_and_pairs():
 
 def test_a_procedural_set_scores_near_the_floor_and_a_blurred_one_far_above():
     """The ratio's meaning: scenes from the reference distribution itself give ≈ 1; blurred scenes (what a model that
-    loses fine texture makes) score far above. (A global exposure change is not a good probe: the evaluator's group
-    norms make its features nearly blind to it.)"""
+    loses fine texture makes) score far above. (A global exposure change is not a good probe: group norms can make
+    the features nearly blind to it — the shipped aerial evaluator is.)"""
     labels = torch.arange(26) % 13
     model = train_evaluator("microscopy", 16, 30, batch_size=8, width=8, pool_size=26)
     (same, lab), *refs = _sets("microscopy", 7, 26, labels=labels)
