@@ -17,12 +17,13 @@ which the cosine schedule needs):
 
 Why the spacing matters more than the solver here: with evenly spaced timesteps the last step jumps from
 σ ≈ 0.07 straight to the model's clean-scene estimate at that noise, a conditional mean, smoother than any
-one scene. Karras et al.'s (2022) ρ = 7 spacing of the noise levels,
-from σ_max = 80 (after the first step from pure noise) down to the schedule's own σ_min, puts 4 of 25 steps
-below σ = 0.07. On the shipped aerial model at 25 steps (``dataengine semantic eval``, 260 samples, FID-like in
-evaluator features averaged over 8 procedural reference sets) the FID-like ratio to the procedural floor went
-from 5.67 (2M, even spacing) to 2.27; on cells the solver matters less than the guidance scale (the model
-cards have the tables).
+one scene. Karras et al.'s (2022) ρ = 7 spacing of the noise levels, from σ_max = 80 (after the first step
+from pure noise) down to the schedule's own σ_min, puts 4 of 25 steps below σ = 0.07. On the shipped aerial
+model at 25 steps (``dataengine semantic eval``, 260 samples, FID-like in evaluator features averaged over 8
+procedural reference sets, evaluation seed 0) the ratio to the procedural floor went from 5.67 (2M, even
+spacing) to 2.27 (3M, Karras spacing); with one reference pair it read 4.1 (2M, even), 1.7 (2M on
+uniform-log-SNR spacing), 1.4 (2M, Karras), 1.15 (3M, log-SNR), 1.1 (3M, Karras). On cells the guidance scale
+matters more than the solver (the model cards have the tables).
 
 :func:`default_sampler` picks per model; :data:`DEFAULT_STEPS`, :data:`DEFAULT_GUIDANCE` and
 :data:`DEFAULT_ETA` are the other defaults, chosen on the shipped checkpoints (the model cards give figures).

@@ -57,7 +57,6 @@ def _at_least_two(text: str) -> int:
     return v
 
 
-
 def _widths(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(t) for t in text.split(","))
