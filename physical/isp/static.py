@@ -29,8 +29,9 @@ from physical.isp.sharpening import SHARPENINGS
 from physical.isp.trace import TracedPipeline
 from physical.isp.white_balance import white_balance
 from physical.isp.yuv import on_luma
+from physical.registry import Registry
 
-__all__ = ["ViewSpec", "Step", "static_steps", "run_steps", "StaticISP", "STATIC_STAGES"]
+__all__ = ["ViewSpec", "VIEWS", "Step", "static_steps", "run_steps", "StaticISP", "STATIC_STAGES"]
 
 STATIC_STAGES = ("raw", "black_level", "demosaic", "white_balance", "colour_matrix", "sharpening", "denoising",
                  "clip", "gamma")
@@ -59,6 +60,17 @@ class ViewSpec:
         if len(parts) != 3:
             raise InputError(f"expected a view name <demosaic>+<sharpening>+<denoising>, got {name!r}")
         return cls(*parts)
+
+
+# The 12 static views of the published protocol, demosaic, then sharpening, then denoising (``fft_denoising``
+# is a stage but not in the grid, as in the seed). Here beside ViewSpec, so that StaticISP can name them
+# without importing the batched renderer (physical.isp.views re-exports it).
+VIEWS: Registry[ViewSpec] = Registry("view")
+for _d in ("bilinear", "malvar2004", "menon2007"):
+    for _s in ("sharpening_filter", "unsharp_masking"):
+        for _n in ("gaussian_denoising", "median_denoising"):
+            _spec = ViewSpec(_d, _s, _n)
+            VIEWS.add(_spec.name, _spec)
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,7 @@ class StaticISP(TracedPipeline):
 
     def __init__(self, view: str | ViewSpec, camera: IspCamera):
         super().__init__()
-        self.spec = view if isinstance(view, ViewSpec) else _lookup(view)
+        self.spec = view if isinstance(view, ViewSpec) else VIEWS.get(view)
         self.pattern = camera.pattern
         for name, t in camera.tensors().items():
             self.register_buffer(name, t)
@@ -115,8 +127,3 @@ class StaticISP(TracedPipeline):
     def extra_repr(self) -> str:
         return f"view={self.spec.name!r}, pattern={self.pattern!r}"
 
-
-def _lookup(name: str) -> ViewSpec:
-    from physical.isp.views import VIEWS  # the registry of the 12 names lives beside its renderer
-
-    return VIEWS.get(name)

@@ -17,21 +17,13 @@ import torch
 
 from physical.checks import check_image, check_range
 from physical.isp.camera import IspCamera
-from physical.isp.static import ViewSpec, static_steps
-from physical.registry import Registry
+from physical.isp.static import VIEWS, ViewSpec, static_steps
 
 __all__ = ["VIEWS", "view_names", "get_view", "render_views"]
 
 # On CPU the stages are memory-bound elementwise passes: rendering a few tiles at a time keeps every
 # intermediate in cache (1.6× faster for 32 tiles of 256² than the whole batch at once). GPUs take it whole.
 _CPU_CHUNK_PIXELS = 1 << 18
-
-VIEWS: Registry[ViewSpec] = Registry("view")
-for _d in ("bilinear", "malvar2004", "menon2007"):
-    for _s in ("sharpening_filter", "unsharp_masking"):
-        for _n in ("gaussian_denoising", "median_denoising"):
-            _spec = ViewSpec(_d, _s, _n)
-            VIEWS.add(_spec.name, _spec)
 
 
 def view_names() -> list[str]:
