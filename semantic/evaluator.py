@@ -25,6 +25,7 @@ from torch import nn
 
 from physical.checks import InputError
 from semantic.domains import get_domain
+from semantic.metrics import class_consistency, mask_iou
 
 __all__ = ["EvaluatorConfig", "Evaluator", "train_evaluator", "evaluator_accuracy", "evaluator_iou"]
 
@@ -146,8 +147,6 @@ def train_evaluator(domain: str, size: int, steps: int, *, batch_size: int = 32,
 @torch.no_grad()
 def evaluator_accuracy(model: Evaluator, scenes: torch.Tensor, labels: torch.Tensor, batch: int = 64) -> float:
     """Top-1 accuracy averaged over classes, on scenes ``(B, 3, H, W)`` with class indices ``labels``."""
-    from semantic.metrics import class_consistency
-
     preds = torch.cat([model.classify(scenes[i : i + batch]).argmax(1) for i in range(0, len(scenes), batch)])
     return class_consistency(preds, labels, model.config.num_classes)["mean"]
 
@@ -155,7 +154,5 @@ def evaluator_accuracy(model: Evaluator, scenes: torch.Tensor, labels: torch.Ten
 @torch.no_grad()
 def evaluator_iou(model: Evaluator, data: torch.Tensor, batch: int = 64) -> float:
     """Car IoU pooled over tiles ``(B, 4, H, W)`` (scene RGB, then the true mask)."""
-    from semantic.metrics import mask_iou
-
     pred = torch.cat([model.segment(data[i : i + batch, :3]) > 0 for i in range(0, len(data), batch)])
     return mask_iou(pred, data[:, 3:4] > 0.5)

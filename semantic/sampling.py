@@ -45,12 +45,12 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
-from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DModel
+from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, UNet2DModel
 
 from physical.checks import InputError
 from physical.registry import Registry
 from semantic.diffusion_config import DiffusionConfig
-from semantic.diffusion_model import decode, null_class
+from semantic.diffusion_model import build_scheduler, decode, null_class
 
 __all__ = ["SAMPLERS", "Sampler", "default_sampler", "check_sampler", "karras_timesteps", "sample", "stock_ddpm_sample",
            "DEFAULT_STEPS", "DEFAULT_GUIDANCE", "DEFAULT_ETA"]
@@ -96,7 +96,7 @@ def karras_timesteps(config: DiffusionConfig, steps: int) -> list[int]:
     """
     if steps < 1:
         raise InputError(f"expected steps >= 1, got {steps}")
-    a = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule).alphas_cumprod.double()
+    a = build_scheduler(config).alphas_cumprod.double()
     log_sigma = (((1 - a) / a).sqrt()).log()
     t_max = config.num_train_timesteps - 1
     hi, lo = min(KARRAS_SIGMA_MAX, float(log_sigma[t_max].exp())) ** (1 / KARRAS_RHO), float(log_sigma[0].exp()) ** (1 / KARRAS_RHO)
@@ -218,8 +218,7 @@ def sample(unet: UNet2DModel, config: DiffusionConfig, generators: Sequence[torc
 def stock_ddpm_sample(unet: UNet2DModel, config: DiffusionConfig, n: int, generator: torch.Generator, *,
                       labels: torch.Tensor | None = None, steps: int = 1000) -> torch.Tensor:
     """diffusers' stock ancestral DDPM sampling (the benchmark baseline), conditional without guidance."""
-    sched = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
-                          prediction_type=config.prediction_type, clip_sample=True)
+    sched = build_scheduler(config)  # the training scheduler: DDPM, clipped x0
     sched.set_timesteps(steps)
     device = next(unet.parameters()).device
     x = torch.randn((n, config.channels, config.size, config.size), generator=generator).to(device)
