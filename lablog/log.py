@@ -30,6 +30,7 @@ from lablog.location import artifact_dir, check_db_path, default_path, internal_
 from lablog.readonly import check_read_only
 from lablog.run import STATUSES, Run
 from lablog.schema import SCHEMA_VERSION, check_readable, migrate, schema_version
+from lablog.transfer import export_parquet, import_lablog
 from lablog.values import check_key, config_json
 
 __all__ = ["LabLog", "load_model", "load_tensor", "decode_param"]
@@ -557,17 +558,16 @@ class LabLog:
     # -- more than one machine -----------------------------------------------------------------------
     def export_parquet(self, folder: str | os.PathLike, with_artifacts: bool = True) -> dict[str, int]:
         """Every table as Parquet partitioned by experiment (hive layout), plus the artifact files."""
-        from lablog.transfer import export_parquet
-
         self.flush()
         return export_parquet(self, Path(folder), with_artifacts)
 
     def import_from(self, source: str | os.PathLike) -> dict[str, int]:
         """Merge another lab log (a .duckdb file or a Parquet export) into this one, by run id; idempotent."""
-        from lablog.transfer import import_lablog
-
         self.flush()
-        return import_lablog(self, Path(source))
+        source = Path(source)
+        if source.is_file():
+            flush_process_logs(source)  # a LabLog of this very process may still hold some of the source's runs
+        return import_lablog(self, source)
 
 
 def _default_log(log: LabLog | None) -> LabLog:

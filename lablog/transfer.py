@@ -175,14 +175,12 @@ def _merge_source(log: LabLog, con, source: Path) -> dict[str, int]:
 
 
 def import_lablog(log: LabLog, source: Path) -> dict[str, int]:
+    """Merge ``source`` into ``log``; the caller has flushed what this process holds for ``source``
+    (:meth:`LabLog.import_from` does)."""
     if not source.exists():
         raise LabLogError(f"no lab log or export at {source}")
     if source.resolve() == log.path.resolve():
         raise LabLogError(f"cannot import lab log {source} into itself")
-    if source.is_file():
-        from lablog.log import flush_process_logs
-
-        flush_process_logs(source)  # a LabLog of this very process may still hold some of its runs
     src_lock = LabLogLock(internal_dir(source)) if source.is_file() else None
     try:
         if src_lock is not None and internal_dir(source).is_dir():
