@@ -1,8 +1,9 @@
 """Benchmark of the semantic layer and the main job.
 
 1. ``generate`` throughput at the default output size (256 px) with the shipped checkpoint: batch 16,
-   25 steps of the default sampler (DPM-Solver++ 3M, Karras spacing) with classifier-free guidance, resize included — against diffusers' stock ancestral DDPM
-   sampling of the *same* model with its 1000 steps (no guidance), measured in the same run.
+   25 steps of the checkpoint's sampler (cells: DPM-Solver++ 3M, Karras spacing, with classifier-free guidance;
+   aerial: SDE-DPM-Solver++ 2M, also at its recommended 35 steps), resize included — against diffusers' stock
+   ancestral DDPM sampling of the *same* model with its 1000 steps (no guidance), measured in the same run.
 2. ``synthesize`` throughput (7 intensities, 12 views) in scenes/s, with the share of time per stage
    (generate, capture, views, write) from the job's own manifest.
 
@@ -28,7 +29,7 @@ from engine.cli import main  # noqa: E402
 from engine.seeding import generator_for  # noqa: E402
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint  # noqa: E402
 from semantic.generation import generate_scenes  # noqa: E402
-from semantic.sampling import DEFAULT_GUIDANCE, default_sampler, stock_ddpm_sample  # noqa: E402
+from semantic.sampling import DEFAULT_GUIDANCE, check_sampler, stock_ddpm_sample  # noqa: E402
 
 
 def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
@@ -38,17 +39,26 @@ def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
     cfg = ckpt.config
     labels = torch.arange(n) % len(cfg.classes) if cfg.conditional else None
     gens = [generator_for(0, "bench", i) for i in range(n)]
-    generate_scenes(domain, gens[:2], size, labels=None if labels is None else labels[:2], model=(cfg, unet), steps=2)  # warm-up
-    t = time.perf_counter()
-    generate_scenes(domain, gens, size, labels=labels, model=(cfg, unet), steps=25, batch_size=16)  # default sampler, guidance
-    fast = n / (time.perf_counter() - t)
+    sampler, rec_steps = ckpt.sampling(None, None)
+    sampler = check_sampler(sampler, cfg)
+    generate_scenes(domain, gens[:2], size, labels=None if labels is None else labels[:2], model=(cfg, unet), steps=2, sampler=sampler)  # warm-up
+
+    def rate(steps: int) -> float:
+        t = time.perf_counter()
+        generate_scenes(domain, gens, size, labels=labels, model=(cfg, unet), steps=steps, sampler=sampler, batch_size=16)  # default guidance
+        return n / (time.perf_counter() - t)
+
+    fast = rate(25)
+    recommended = rate(rec_steps) if rec_steps != 25 else None
     t = time.perf_counter()
     stock_ddpm_sample(unet, cfg, ddpm_n, torch.Generator(device="cpu").manual_seed(0),
                       labels=None if labels is None else labels[:ddpm_n].to(dev), steps=cfg.num_train_timesteps)
     stock = ddpm_n / (time.perf_counter() - t)
     print(f"generate {domain} ({cfg.size}px model → {size}px, {dev}, torch threads {torch.get_num_threads()}):")
     guided = f" + guidance {DEFAULT_GUIDANCE:g}" if cfg.conditional else ""
-    print(f"  {default_sampler(cfg)} 25 steps{guided}, batch 16: {fast:8.3f} samples/s  ({n} samples)")
+    print(f"  {sampler} 25 steps{guided}, batch 16: {fast:8.3f} samples/s  ({n} samples)")
+    if recommended is not None:
+        print(f"  {sampler} {rec_steps} steps (the checkpoint's recommendation){guided}, batch 16: {recommended:8.3f} samples/s")
     print(f"  stock DDPM {cfg.num_train_timesteps} steps (baseline):     {stock:8.3f} samples/s  ({ddpm_n} samples)")
     print(f"  speed-up vs stock DDPM: {fast / stock:.1f}x")
 

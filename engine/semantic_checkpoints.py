@@ -1,6 +1,7 @@
 """Scene-model checkpoints on disk: save and load, symmetric, validated, safetensors only.
 
     DIR/semantic.json                      DiffusionConfig + what made it (step, data, command, timings)
+                                           [+ "sampling": {"sampler": NAME, "steps": N}, its recommended settings]
     DIR/unet/config.json, diffusion_pytorch_model.safetensors     EMA weights (``save_pretrained``)
     DIR/evaluator/evaluator.json, model.safetensors               the evaluator network (optional, float16)
     DIR/training/unet/...                  raw training weights (resume only)
@@ -28,6 +29,7 @@ import semantic
 from engine.errors import UserError
 from semantic.diffusion_config import DiffusionConfig
 from semantic.evaluator import Evaluator, EvaluatorConfig
+from semantic.sampling import DEFAULT_STEPS, SAMPLERS
 
 __all__ = ["Checkpoint", "DEFAULT_ROOT", "resolve_checkpoint", "save_checkpoint", "load_checkpoint", "load_training", "save_evaluator", "load_evaluator"]
 
@@ -41,6 +43,18 @@ class Checkpoint(NamedTuple):
     unet: Any  # diffusers UNet2DModel (EMA weights), eval mode
     info: dict
     evaluator: Evaluator | None
+
+    def sampling(self, sampler: str | None, steps: int | None) -> tuple[str | None, int]:
+        """The sampler and steps to use: the user's choice where given, else the checkpoint's recommendation
+        (``"sampling"`` in semantic.json, chosen on its evaluation figures, see its model card), else the
+        model's default sampler (None) and :data:`~semantic.sampling.DEFAULT_STEPS`. The recommended steps go
+        with the recommended sampler only."""
+        rec = self.info.get("sampling") or {}
+        if sampler is None:
+            sampler = rec.get("sampler")
+        if steps is None:
+            steps = rec.get("steps", DEFAULT_STEPS) if sampler == rec.get("sampler") else DEFAULT_STEPS
+        return sampler, steps
 
 
 def resolve_checkpoint(name: str | os.PathLike, domain: str | None) -> Path:
@@ -152,7 +166,18 @@ def load_checkpoint(path: str | os.PathLike, domain: str | None = None) -> Check
     unet = _load_unet(path / "unet", config)
     evaluator = load_evaluator(path / "evaluator")[0] if (path / "evaluator").is_dir() else None
     info = {k: v for k, v in meta.items() if k != "config"}
+    _check_sampling(info.get("sampling"), path / CONFIG_NAME)
     return Checkpoint(path, config, unet, info, evaluator)
+
+
+def _check_sampling(rec, where: Path) -> None:
+    if rec is None:
+        return
+    ok = (isinstance(rec, dict) and set(rec) <= {"sampler", "steps", "why"} and rec.get("sampler") in SAMPLERS.names()
+          and (isinstance(rec.get("steps"), int) and rec["steps"] > 0 if "steps" in rec else True))
+    if not ok:
+        raise UserError(f"corrupt checkpoint file {where}: expected \"sampling\" as {{\"sampler\": one of "
+                        f"{', '.join(SAMPLERS.names())}, \"steps\": a positive integer}}, got {json.dumps(rec)}")
 
 
 def load_training(path: Path, config: DiffusionConfig) -> dict | None:

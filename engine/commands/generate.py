@@ -37,10 +37,12 @@ def add_scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label", help="leukocyte class code for every scene (microscopy), e.g. LYT")
     g.add_argument("--balanced", action="store_true", help="cycle through all classes (microscopy)")
     p.add_argument("--procedural", action="store_true", help="procedural scenes instead of the diffusion model")
-    p.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
+    p.add_argument("--steps", type=_positive_int,
+                   help=f"sampler steps (default: the checkpoint's recommendation, else {DEFAULT_STEPS}; the shipped drone model: 35)")
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
                    help=f"classifier-free guidance scale >= 0 (default {DEFAULT_GUIDANCE:g}; 1 = none)")
-    p.add_argument("--sampler", help=f"one of {', '.join(SAMPLERS.names())} (default: dpmsolver++ for v-prediction models, ddim for epsilon models)")
+    p.add_argument("--sampler", help=f"one of {', '.join(SAMPLERS.names())} (default: the checkpoint's recommendation, else "
+                                     "dpmsolver++ for v-prediction models, ddim for epsilon models)")
     p.add_argument("--eta", type=float, default=DEFAULT_ETA,
                    help=f"DDIM eta in [0, 1]: 0 deterministic ODE, 1 stochastic (default {DEFAULT_ETA:g}; ddim only)")
     p.add_argument("--size", type=int, default=256, help="output size in pixels (even, default 256)")
@@ -85,6 +87,7 @@ def plan_scenes(args: argparse.Namespace):
     if not args.procedural:
         ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint, domain.name), domain.name)
         model = (ckpt.config, ckpt.unet)
+        args.sampler, args.steps = ckpt.sampling(args.sampler, args.steps)
         args.sampler = check_sampler(args.sampler, ckpt.config, args.eta)  # resolved, so the manifest names it
         info = {"source": "diffusion", "checkpoint": str(args.checkpoint), "checkpoint_step": ckpt.info.get("step"),
                 "model_size": ckpt.config.size, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler, "eta": args.eta,

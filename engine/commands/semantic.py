@@ -112,9 +112,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--checkpoint", required=True, help="checkpoint folder or 'default'")
     v.add_argument("--domain", choices=DOMAINS.names(), help="domain of 'default' (both when omitted)")
     v.add_argument("-n", type=_positive_int, default=260, help="generated samples (and procedural per reference set)")
-    v.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"sampler steps (default {DEFAULT_STEPS})")
+    v.add_argument("--steps", type=_positive_int, help=f"sampler steps (default: the checkpoint's recommendation, else {DEFAULT_STEPS})")
     v.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help=f"classifier-free guidance (cells; default {DEFAULT_GUIDANCE:g})")
-    v.add_argument("--sampler", choices=SAMPLERS.names(), help="default: dpmsolver++ for v-prediction models, ddim for epsilon models")
+    v.add_argument("--sampler", choices=SAMPLERS.names(), help="default: the checkpoint's recommendation, else dpmsolver++ for "
+                                                               "v-prediction models, ddim for epsilon models")
     v.add_argument("--eta", type=float, default=DEFAULT_ETA, help=f"DDIM eta in [0, 1] (default {DEFAULT_ETA:g}; ddim only)")
     v.add_argument("--references", type=_at_least_two, default=DEFAULT_REFERENCE_SETS,
                    help=f"independent procedural reference sets of -n scenes (>= 2, default {DEFAULT_REFERENCE_SETS}): the FID-like "
@@ -361,7 +362,8 @@ def run_eval(args: argparse.Namespace) -> int:
     ckpts = [load_checkpoint(resolve_checkpoint(args.checkpoint, d), d) for d in domains]
     results = []
     for ckpt in ckpts:
-        f = evaluate_checkpoint(ckpt, args.n, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+        sampler, steps = ckpt.sampling(args.sampler, args.steps)
+        f = evaluate_checkpoint(ckpt, args.n, steps=steps, guidance=args.guidance, sampler=sampler,
                                 seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps, eta=args.eta,
                                 references=args.references)
         results.append(f)

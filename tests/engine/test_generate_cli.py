@@ -113,6 +113,34 @@ def test_corrupt_or_wrong_checkpoint(tiny_ckpt, tmp_path):
     assert_user_error(r, "is a drone model, expected microscopy")
 
 
+def test_a_checkpoints_recommended_sampling_is_the_default(tiny_ckpt, tmp_path):
+    import shutil
+
+    ck = tmp_path / "rec"
+    shutil.copytree(tiny_ckpt["drone"], ck)
+    meta = json.loads((ck / "semantic.json").read_text())
+    base = ("generate", "--domain", "drone", "-n", 2, "--checkpoint", ck, "--size", 16, "-q")
+    assert run_cli(*base, "--out", tmp_path / "plain").code == 0
+    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    assert (plain["sampler"], plain["steps"]) == ("dpmsolver++", 25)  # no recommendation: the library defaults
+    (ck / "semantic.json").write_text(json.dumps({**meta, "sampling": {"sampler": "sde-dpmsolver++", "steps": 3}}))
+    assert run_cli(*base, "--out", tmp_path / "rec").code == 0
+    rec = json.loads((tmp_path / "rec" / "manifest.json").read_text())
+    assert (rec["sampler"], rec["steps"]) == ("sde-dpmsolver++", 3)
+    assert _files(tmp_path / "rec") != _files(tmp_path / "plain")
+    # the user's flags win; the recommended steps go with the recommended sampler only
+    assert run_cli(*base, "--sampler", "ddim", "--out", tmp_path / "ddim").code == 0
+    m = json.loads((tmp_path / "ddim" / "manifest.json").read_text())
+    assert (m["sampler"], m["steps"]) == ("ddim", 25)
+    assert run_cli(*base, "--steps", 2, "--out", tmp_path / "two").code == 0
+    m = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    assert (m["sampler"], m["steps"]) == ("sde-dpmsolver++", 2)
+    for bad in ({"sampler": "euler"}, {"sampler": "ddim", "steps": 0}, "ddim"):
+        (ck / "semantic.json").write_text(json.dumps({**meta, "sampling": bad}))
+        assert_user_error(run_cli(*base, "--out", tmp_path / "bad"), "corrupt checkpoint file")
+        assert not (tmp_path / "bad").exists()
+
+
 def test_semantic_eval_prints_figures(tiny_ckpt):
     r = run_cli("semantic", "eval", "--checkpoint", tiny_ckpt["drone"], "-n", 4, "--steps", 2, "--evaluator-steps", 2, "--json", "-q")
     assert r.code == 0, r.err

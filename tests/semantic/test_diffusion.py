@@ -123,6 +123,26 @@ def test_sampling_is_per_sample_deterministic():
     assert not torch.equal(ode, a)  # η = 0 draws no step noise
 
 
+@pytest.mark.parametrize("steps", [2, 5])
+def test_sde_dpmsolver_draws_step_noise_from_each_samples_generator(steps):
+    c = tiny()
+    unet = build_unet(c).eval()
+    labels = torch.tensor([0, 3, 5, 2, 12])
+    gens = lambda seed=100: [torch.Generator().manual_seed(seed + i) for i in range(5)]
+    a = sample(unet, c, gens(), labels=labels, steps=steps, sampler="sde-dpmsolver++", batch_size=5)
+    assert torch.isfinite(a).all() and a.shape == (5, 3, 16, 16)
+    assert torch.equal(a, sample(unet, c, gens(), labels=labels, steps=steps, sampler="sde-dpmsolver++", batch_size=2))
+    one = sample(unet, c, [torch.Generator().manual_seed(104)], labels=labels[4:5], steps=steps, sampler="sde-dpmsolver++")
+    assert torch.equal(one[0], a[4])
+    ode = sample(unet, c, gens(), labels=labels, steps=steps, sampler="dpmsolver++")
+    assert not torch.equal(a, ode)  # the step noise is used
+    with pytest.raises(InputError, match="eta"):
+        sample(unet, c, gens(), labels=labels, steps=steps, sampler="sde-dpmsolver++", eta=0.5)
+    eps = tiny(prediction_type="epsilon")
+    with pytest.raises(InputError, match="v-prediction"):
+        sample(build_unet(eps), eps, gens()[:1], labels=labels[:1], sampler="sde-dpmsolver++")
+
+
 @pytest.mark.parametrize("steps", [1, 2, 5])
 def test_dpmsolver_is_the_v_default_and_batch_invariant(steps):
     c = tiny()
@@ -275,7 +295,8 @@ class _Oracle(torch.nn.Module):
         return type("Out", (), {"sample": out})()
 
 
-@pytest.mark.parametrize("kind,sampler", [("epsilon", "ddim"), ("v_prediction", "ddim"), ("v_prediction", "dpmsolver++")])
+@pytest.mark.parametrize("kind,sampler", [("epsilon", "ddim"), ("v_prediction", "ddim"), ("v_prediction", "dpmsolver++"),
+                                         ("v_prediction", "sde-dpmsolver++")])
 def test_sampler_reads_the_model_output_as_its_prediction_type(kind, sampler):
     """With a perfect model of a one-image data set, the sampler must return that image (a bright one, near
     the top of the model range, where a mis-read output or a biased x0 estimate shows)."""
