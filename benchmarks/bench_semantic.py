@@ -60,7 +60,7 @@ def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
     if recommended is not None:
         print(f"  {sampler} {rec_steps} steps (the checkpoint's recommendation){guided}, batch 16: {recommended:8.3f} samples/s")
     print(f"  stock DDPM {cfg.num_train_timesteps} steps (baseline):     {stock:8.3f} samples/s  ({ddpm_n} samples)")
-    print(f"  speed-up vs stock DDPM: {fast / stock:.1f}x")
+    print(f"  speed-up vs stock DDPM: {fast / stock:.1f}x" + (f" (at {rec_steps} steps: {recommended / stock:.1f}x)" if recommended else ""))
 
 
 def bench_synthesize(domain: str, n: int, size: int) -> None:
