@@ -29,7 +29,7 @@ from engine.cli import main  # noqa: E402
 from engine.seeding import generator_for  # noqa: E402
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint  # noqa: E402
 from semantic.generation import generate_scenes  # noqa: E402
-from semantic.sampling import DEFAULT_GUIDANCE, check_sampler, stock_ddpm_sample  # noqa: E402
+from semantic.sampling import DEFAULT_GUIDANCE, stock_ddpm_sample  # noqa: E402
 
 
 def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
@@ -40,7 +40,6 @@ def bench_generate(domain: str, n: int, ddpm_n: int, size: int) -> None:
     labels = torch.arange(n) % len(cfg.classes) if cfg.conditional else None
     gens = [generator_for(0, "bench", i) for i in range(n)]
     sampler, rec_steps = ckpt.sampling(None, None)
-    sampler = check_sampler(sampler, cfg)
     generate_scenes(domain, gens[:2], size, labels=None if labels is None else labels[:2], model=(cfg, unet), steps=2, sampler=sampler)  # warm-up
 
     def rate(steps: int) -> float:

@@ -29,7 +29,7 @@ import semantic
 from engine.errors import UserError
 from semantic.diffusion_config import DiffusionConfig
 from semantic.evaluator import Evaluator, EvaluatorConfig
-from semantic.sampling import DEFAULT_STEPS, SAMPLERS
+from semantic.sampling import DEFAULT_STEPS, SAMPLERS, check_sampler
 
 __all__ = ["Checkpoint", "DEFAULT_ROOT", "resolve_checkpoint", "save_checkpoint", "load_checkpoint", "load_training", "save_evaluator", "load_evaluator"]
 
@@ -44,18 +44,16 @@ class Checkpoint(NamedTuple):
     info: dict
     evaluator: Evaluator | None
 
-    def sampling(self, sampler: str | None, steps: int | None) -> tuple[str | None, int]:
-        """The sampler and steps to use: the user's choice where given, else the checkpoint's recommendation
-        (``"sampling"`` in semantic.json, chosen on its evaluation figures, see its model card), else the
-        model's default sampler (None) and :data:`~semantic.sampling.DEFAULT_STEPS`. The recommended steps go
-        with the recommended sampler only."""
+    def sampling(self, sampler: str | None, steps: int | None, eta: float = 0.0) -> tuple[str, int]:
+        """The sampler (checked against the model and η) and steps to use: the user's choice where given, else
+        the checkpoint's recommendation (``"sampling"`` in semantic.json, chosen on its evaluation figures, see
+        its model card), else the model's default sampler and :data:`~semantic.sampling.DEFAULT_STEPS`. The
+        recommended steps go with the recommended sampler only."""
         rec = self.info.get("sampling") or {}
-        if sampler is None:
-            sampler = rec.get("sampler")
+        sampler = rec.get("sampler") if sampler is None else sampler
         if steps is None:
             steps = rec.get("steps", DEFAULT_STEPS) if sampler == rec.get("sampler") else DEFAULT_STEPS
-        return sampler, steps
-
+        return check_sampler(sampler, self.config, eta), steps
 
 def resolve_checkpoint(name: str | os.PathLike, domain: str | None) -> Path:
     """``default`` → the shipped checkpoint of ``domain``; otherwise the folder given."""
@@ -173,12 +171,11 @@ def load_checkpoint(path: str | os.PathLike, domain: str | None = None) -> Check
 def _check_sampling(rec, where: Path) -> None:
     if rec is None:
         return
-    ok = (isinstance(rec, dict) and set(rec) <= {"sampler", "steps", "why"} and rec.get("sampler") in SAMPLERS.names()
-          and (isinstance(rec.get("steps"), int) and rec["steps"] > 0 if "steps" in rec else True))
-    if not ok:
+    steps = rec.get("steps", 1) if isinstance(rec, dict) else None
+    if not (isinstance(rec, dict) and set(rec) <= {"sampler", "steps", "why"} and rec.get("sampler") in SAMPLERS.names()
+            and type(steps) is int and steps > 0):
         raise UserError(f"corrupt checkpoint file {where}: expected \"sampling\" as {{\"sampler\": one of "
                         f"{', '.join(SAMPLERS.names())}, \"steps\": a positive integer}}, got {json.dumps(rec)}")
-
 
 def load_training(path: Path, config: DiffusionConfig) -> dict | None:
     """The resume state of a checkpoint (raw weights, optimiser, step), or None if it has none."""

@@ -22,7 +22,7 @@ from engine.seeding import generator_for
 from engine.semantic_checkpoints import load_checkpoint, resolve_checkpoint
 from semantic.domains import get_domain
 from semantic.generation import generate_scenes, pixel_scale
-from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS, check_sampler
+from semantic.sampling import DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_STEPS, SAMPLERS
 
 NAME_PREFIX = {"microscopy": "smear", "drone": "tile"}
 
@@ -87,8 +87,7 @@ def plan_scenes(args: argparse.Namespace):
     if not args.procedural:
         ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint, domain.name), domain.name)
         model = (ckpt.config, ckpt.unet)
-        args.sampler, args.steps = ckpt.sampling(args.sampler, args.steps)
-        args.sampler = check_sampler(args.sampler, ckpt.config, args.eta)  # resolved, so the manifest names it
+        args.sampler, args.steps = ckpt.sampling(args.sampler, args.steps, args.eta)  # resolved, so the manifest names them
         info = {"source": "diffusion", "checkpoint": str(args.checkpoint), "checkpoint_step": ckpt.info.get("step"),
                 "model_size": ckpt.config.size, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler, "eta": args.eta,
                 "resize": "bicubic in linear radiance (antialiased when shrinking), clipped to [0, 1]; masks bilinear on the soft mask, threshold 0.5"}

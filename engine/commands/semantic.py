@@ -362,7 +362,7 @@ def run_eval(args: argparse.Namespace) -> int:
     ckpts = [load_checkpoint(resolve_checkpoint(args.checkpoint, d), d) for d in domains]
     results = []
     for ckpt in ckpts:
-        sampler, steps = ckpt.sampling(args.sampler, args.steps)
+        sampler, steps = ckpt.sampling(args.sampler, args.steps, args.eta)
         f = evaluate_checkpoint(ckpt, args.n, steps=steps, guidance=args.guidance, sampler=sampler,
                                 seed=args.seed, quiet=args.quiet, evaluator_steps=args.evaluator_steps, eta=args.eta,
                                 references=args.references)
