@@ -140,7 +140,7 @@ def check_sampler(name: str | None, config: DiffusionConfig, eta: float = DEFAUL
     if not 0 <= eta <= 1:
         raise InputError(f"expected eta in [0, 1], got {eta}")
     if eta > 0 and not spec.takes_eta:
-        raise InputError(f"eta (step noise) applies to the ddim sampler; {name} is deterministic, use eta 0 or --sampler ddim")
+        raise InputError(f"eta (step noise) applies to the ddim sampler only; {name} takes none, use eta 0 or --sampler ddim")
     if spec.needs_v and config.prediction_type != "v_prediction":
         raise InputError(f"the {name} sampler needs a v-prediction model (an ε-model's clean-scene estimate diverges "
                          "where the schedule's signal vanishes); use --sampler ddim")
